@@ -1,0 +1,81 @@
+"""The ECG store: every ECG the platform can show, real or synthetic, with provenance."""
+
+from __future__ import annotations
+
+import numpy as np
+from django.db import models
+
+from generator.core.signal_codec import decode_signal
+
+
+class ECGQuerySet(models.QuerySet):
+    def real(self) -> ECGQuerySet:
+        return self.filter(source=ECG.Source.REAL)
+
+    def synthetic(self) -> ECGQuerySet:
+        return self.filter(source=ECG.Source.SYNTHETIC)
+
+    def without_signal(self) -> ECGQuerySet:
+        """Skip loading the signal bytes (listing, matching)."""
+        return self.defer("signal_blob")
+
+
+class ECG(models.Model):
+    """One 12-lead ECG in standard lead order (I, II, III, aVR, aVL, aVF, V1-V6), in mV.
+
+    Provenance fields are for researchers only; nothing here is ever shown to readers.
+    """
+
+    class Source(models.TextChoices):
+        REAL = "real", "real"
+        SYNTHETIC = "synthetic", "synthetic"
+
+    source = models.CharField(max_length=10, choices=Source.choices, db_index=True)
+    origin = models.CharField(
+        max_length=100, db_index=True, help_text="ptbxl, ptb-diagnostic, an array set, a generator"
+    )
+    source_key = models.CharField(
+        max_length=255, unique=True, help_text="identity of the input; re-imports skip it"
+    )
+    sampling_rate = models.FloatField()
+    n_samples = models.PositiveIntegerField()
+    signal_blob = models.BinaryField()
+    signal_sha256 = models.CharField(max_length=64)
+
+    scp_codes = models.JSONField(default=dict, blank=True, help_text="SCP code -> likelihood (%)")
+    superclasses = models.JSONField(default=list, blank=True)
+    label_set = models.CharField(
+        max_length=512, blank=True, db_index=True, help_text="sorted SCP codes joined by '_'"
+    )
+
+    dataset_ecg_id = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    patient_id = models.PositiveIntegerField(null=True, blank=True)
+    strat_fold = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+
+    generator_name = models.CharField(max_length=100, blank=True)
+    checkpoint_sha256 = models.CharField(max_length=64, blank=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+    sampler_settings = models.JSONField(default=dict, blank=True)
+    conditioning_labels = models.JSONField(default=list, blank=True)
+    provenance = models.JSONField(
+        default=dict, blank=True, help_text="anything else the input said"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ECGQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "ECG"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["source", "origin", "label_set"])]
+
+    def __str__(self) -> str:
+        return f"ECG {self.pk} ({self.source}, {self.origin})"
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_samples / self.sampling_rate
+
+    def signal(self) -> np.ndarray:
+        """The stored signal (12, n_samples) float32 mV, checksum-verified."""
+        return decode_signal(self.signal_blob, self.signal_sha256)

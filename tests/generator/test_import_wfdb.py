@@ -1,0 +1,88 @@
+"""manage.py import_wfdb on the 1000 Hz PTB Diagnostic record and on broken records."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import numpy as np
+import pytest
+import wfdb
+from django.core.management import CommandError, call_command
+
+from generator.models import ECG
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command("import_wfdb", *map(str, args), stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_ptb_record_is_cut_into_10s_segments(shared_data):
+    record = shared_data / "ptb_diagnostic" / "s0010_re"
+    output = run(record, "--origin", "ptb-diagnostic")
+    assert "WFDB: 3 added" in output  # 38.4 s -> three whole 10 s segments
+    segments = list(ECG.objects.order_by("id"))
+    reference = wfdb.rdrecord(str(record), channels=list(range(12)))
+    for index, ecg in enumerate(segments):
+        assert (ecg.sampling_rate, ecg.n_samples, ecg.origin) == (1000, 10000, "ptb-diagnostic")
+        expected = reference.p_signal[index * 10000 : (index + 1) * 10000, 1]
+        np.testing.assert_allclose(ecg.signal()[1], expected, atol=1e-6)
+        assert ecg.provenance["start_s"] == index * 10.0
+
+
+def test_resampled_import_is_idempotent(shared_data):
+    record = shared_data / "ptb_diagnostic" / "s0010_re.hea"
+    run(record, "--rate", "500")
+    assert "0 added, 3 already stored" in run(record, "--rate", "500")
+    assert set(ECG.objects.values_list("n_samples", "sampling_rate")) == {(5000, 500.0)}
+
+
+@pytest.fixture
+def broken_copy(tmp_path, shared_data):
+    for ext in ("hea", "dat"):
+        shutil.copy(shared_data / "ptbxl_sample" / f"00001_lr.{ext}", tmp_path / f"r.{ext}")
+    header = tmp_path / "r.hea"
+    header.write_text(header.read_text().replace("00001_lr", "r"))
+    return tmp_path / "r"
+
+
+def test_unknown_lead_name_is_refused(broken_copy):
+    header = broken_copy.with_suffix(".hea")
+    header.write_text(header.read_text().replace(" V6", " FOO"))
+    with pytest.raises(CommandError, match=r"r.hea: unknown lead names: FOO"):
+        run(broken_copy)
+    assert ECG.objects.count() == 0
+
+
+def test_wrong_lead_count_is_refused(broken_copy):
+    header = broken_copy.with_suffix(".hea")
+    lines = header.read_text().splitlines()
+    header.write_text("\n".join([lines[0].replace(" 12 ", " 11 "), *lines[1:12]]) + "\n")
+    with pytest.raises(CommandError, match="wrong lead count: 11 standard leads, missing V6"):
+        run(broken_copy)
+    assert ECG.objects.count() == 0
+
+
+def test_missing_header_and_truncated_dat_are_refused(broken_copy, tmp_path):
+    with pytest.raises(CommandError, match="missing WFDB header"):
+        run(tmp_path / "nothing")
+    dat = broken_copy.with_suffix(".dat")
+    dat.write_bytes(dat.read_bytes()[:100])
+    with pytest.raises(
+        CommandError, match="truncated signal file: 100 bytes, header promises 24000"
+    ):
+        run(broken_copy)
+    assert ECG.objects.count() == 0
+
+
+def test_a_bad_record_after_a_good_one_keeps_nothing(broken_copy, shared_data):
+    header = broken_copy.with_suffix(".hea")
+    header.write_text(header.read_text().replace(" V6", " FOO"))
+    good = shared_data / "ptb_diagnostic" / "s0010_re"
+    with pytest.raises(CommandError, match="unknown lead names"):
+        run(good, broken_copy)
+    assert ECG.objects.count() == 0
