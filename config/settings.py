@@ -136,6 +136,9 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 if PRODUCTION and CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured("DJANGO_ENV=production needs CELERY_BROKER_URL (Redis)")
 
+# Functions that turn an opaque render token into (signal, fs, RenderOptions).
+ECG_RENDER_RESOLVERS = ["generator.selectors.resolve_preview_token"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -60,6 +60,10 @@ class ECG(models.Model):
     provenance = models.JSONField(
         default=dict, blank=True, help_text="anything else the input said"
     )
+    sampling_job = models.ForeignKey(
+        "SamplingJob", null=True, blank=True, on_delete=models.PROTECT, related_name="ecgs"
+    )
+    job_index = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ECGQuerySet.as_manager()
@@ -68,6 +72,11 @@ class ECG(models.Model):
         verbose_name = "ECG"
         ordering = ["id"]
         indexes = [models.Index(fields=["source", "origin", "label_set"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sampling_job", "job_index"], name="one_ecg_per_job_index"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"ECG {self.pk} ({self.source}, {self.origin})"
@@ -79,3 +88,49 @@ class ECG(models.Model):
     def signal(self) -> np.ndarray:
         """The stored signal (12, n_samples) float32 mV, checksum-verified."""
         return decode_signal(self.signal_blob, self.signal_sha256)
+
+
+class SamplingJob(models.Model):
+    """A request to generate N synthetic ECGs into the store, run in chunks by Celery.
+
+    Sample ``i`` is always generated from the noise stream of (seed, i), so re-running a
+    job after a killed worker fills in exactly the missing samples.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    backend = models.CharField(max_length=50, help_text="generator backend name")
+    backend_options = models.JSONField(default=dict, blank=True)
+    origin = models.CharField(max_length=100, help_text="origin written on each ECG")
+    label_sets = models.JSONField(help_text="one list of SCP codes per sample")
+    matched_ecg_ids = models.JSONField(
+        default=list, blank=True, help_text="real ECG each sample copies the labels of"
+    )
+    seed = models.BigIntegerField()
+    chunk_size = models.PositiveIntegerField(default=8)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"sampling job {self.pk} ({self.backend}, {self.done}/{self.n})"
+
+    @property
+    def n(self) -> int:
+        return len(self.label_sets)
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.n // self.chunk_size)

@@ -62,6 +62,8 @@ def ecg_build(record: EcgRecord) -> ECG:
         sampler_settings=record.sampler_settings,
         conditioning_labels=record.conditioning_labels,
         provenance=record.provenance,
+        sampling_job_id=record.sampling_job_id,
+        job_index=record.job_index,
     )
 
 

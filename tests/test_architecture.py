@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PURE_PACKAGES = ["generator/core", "generator/records", "generator/backends", "assessment/stats",
                  "assessment/reports"]  # fmt: skip
-RENDER_DJANGO_MODULES = {"views.py", "urls.py", "apps.py", "models.py", "admin.py"}
+RENDER_DJANGO_MODULES = {"views.py", "urls.py", "apps.py", "responses.py"}
 
 
 def pure_modules() -> list[Path]:

@@ -26,3 +26,5 @@ class EcgRecord:
     sampler_settings: dict = field(default_factory=dict)
     conditioning_labels: list[str] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
+    sampling_job_id: int | None = None
+    job_index: int | None = None

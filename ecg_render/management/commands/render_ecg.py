@@ -1,0 +1,48 @@
+"""manage.py render_ecg ID --layout 3x4+R --format svg|png|pdf|json -o FILE."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ecg_render.options import GAINS_MM_MV, LAYOUTS, PAPER_SPEEDS_MM_S, RenderOptions
+from ecg_render.responses import CONTENT_TYPES, render_bytes
+from generator.core.harmonise import HarmonisationSpec, harmonise
+from generator.core.signal_codec import SignalIntegrityError
+from generator.models import ECG
+
+
+class Command(BaseCommand):
+    help = "Render a stored ECG (harmonised) to an SVG, PNG, PDF or Plotly JSON file."
+
+    def add_arguments(self, parser):
+        parser.add_argument("ecg_id", type=int)
+        parser.add_argument("--layout", choices=LAYOUTS, default="3x4+R")
+        parser.add_argument("--format", choices=sorted(CONTENT_TYPES), default="svg")
+        parser.add_argument("--speed", type=float, choices=PAPER_SPEEDS_MM_S, default=25.0)
+        parser.add_argument("--gain", type=float, choices=GAINS_MM_MV, default=10.0)
+        parser.add_argument("--rhythm-lead", default="II")
+        parser.add_argument("--rate", type=float, help="harmonise to this rate (default: stored)")
+        parser.add_argument("-o", "--output", required=True)
+
+    def handle(self, *args, **options):
+        ecg = ECG.objects.filter(pk=options["ecg_id"]).first()
+        if ecg is None:
+            raise CommandError(f"no ECG with id {options['ecg_id']}")
+        try:
+            render_options = RenderOptions(
+                layout=options["layout"],
+                speed_mm_s=options["speed"],
+                gain_mm_mv=options["gain"],
+                rhythm_lead=options["rhythm_lead"],
+            )
+            spec = HarmonisationSpec(sampling_rate=options["rate"] or ecg.sampling_rate)
+            signal = harmonise(ecg.signal(), ecg.sampling_rate, spec)
+            data = render_bytes(signal, spec.sampling_rate, render_options, options["format"])
+        except (ValueError, SignalIntegrityError) as exc:
+            raise CommandError(f"ECG {ecg.pk}: {exc}") from exc
+        output = Path(options["output"])
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(data)
+        self.stdout.write(f"wrote {output} ({len(data)} bytes, {options['format']})")

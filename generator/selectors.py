@@ -1,0 +1,32 @@
+"""Read queries of the ECG store, including staff previews by opaque token."""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.http import HttpRequest
+
+from ecg_render.options import RenderOptions
+from generator.core.harmonise import HarmonisationSpec, harmonise
+from generator.models import ECG
+
+_PREVIEW_SALT = "generator.ecg-preview"
+
+
+def preview_token(ecg: ECG) -> str:
+    """A signed token through which staff can view a stored ECG."""
+    return signing.dumps(ecg.pk, salt=_PREVIEW_SALT, compress=True)
+
+
+def resolve_preview_token(request: HttpRequest, token: str):
+    """ECG_RENDER_RESOLVERS entry: staff previews of store ECGs, harmonised at their own rate."""
+    if not request.user.is_staff:
+        return None
+    try:
+        pk = signing.loads(token, salt=_PREVIEW_SALT)
+    except signing.BadSignature:
+        return None
+    ecg = ECG.objects.filter(pk=pk).first()
+    if ecg is None:
+        return None
+    spec = HarmonisationSpec(sampling_rate=ecg.sampling_rate)
+    return harmonise(ecg.signal(), ecg.sampling_rate, spec), spec.sampling_rate, RenderOptions()

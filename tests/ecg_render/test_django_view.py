@@ -1,0 +1,94 @@
+"""The token view and the render_ecg command on stored ECGs."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from generator.core.leads import from_order
+from generator.records.types import EcgRecord
+from generator.selectors import preview_token
+from generator.services import ecg_import
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def real_and_synthetic(shared_data):
+    folder = shared_data / "sssd_ecg_turing22"
+    records = [
+        EcgRecord(
+            source_key=f"{name}:0",
+            signal=from_order(np.load(folder / f"{name}.npy")[0], "sssd"),
+            sampling_rate=100.0,
+            source=name,
+            origin=f"turing-{name}",
+        )
+        for name in ("real", "synthetic")
+    ]
+    ecg_import(records=records)
+    from generator.models import ECG
+
+    return ECG.objects.get(source="real"), ECG.objects.get(source="synthetic")
+
+
+@pytest.fixture
+def staff_client(client):
+    user = get_user_model().objects.create_user("staff", password="pw-staff-1", is_staff=True)
+    client.force_login(user)
+    return client
+
+
+def test_staff_preview_headers_do_not_depend_on_source(staff_client, real_and_synthetic):
+    responses = [
+        staff_client.get(reverse("ecg_render:rendered", args=[preview_token(ecg), "svg"]))
+        for ecg in real_and_synthetic
+    ]
+    assert [r.status_code for r in responses] == [200, 200]
+    headers = [{k: v for k, v in r.headers.items() if k != "Content-Length"} for r in responses]
+    assert headers[0] == headers[1]
+    assert headers[0]["Cache-Control"] == "private, no-store, max-age=0"
+    assert "ETag" not in headers[0] and "Content-Disposition" not in headers[0]
+    for response in responses:
+        body = response.content.decode()
+        assert "synthetic" not in body and "real" not in body and "turing" not in body
+
+
+def test_bad_tokens_formats_and_readers_get_404(client, staff_client, real_and_synthetic):
+    token = preview_token(real_and_synthetic[0])
+    assert staff_client.get(reverse("ecg_render:rendered", args=[token, "gif"])).status_code == 404
+    assert (
+        staff_client.get(reverse("ecg_render:rendered", args=["x" + token, "svg"])).status_code
+        == 404
+    )
+    reader = get_user_model().objects.create_user("reader", password="pw-reader-1")
+    client.force_login(reader)
+    assert client.get(reverse("ecg_render:rendered", args=[token, "svg"])).status_code == 404
+
+
+def test_anonymous_user_is_sent_to_login(client, real_and_synthetic):
+    token = preview_token(real_and_synthetic[0])
+    response = client.get(reverse("ecg_render:rendered", args=[token, "png"]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "magic"), [("svg", b"<svg"), ("png", b"\x89PNG"), ("pdf", b"%PDF")]
+)
+def test_render_command_writes_each_format(tmp_path, real_and_synthetic, fmt, magic):
+    out = tmp_path / f"ecg.{fmt}"
+    call_command(
+        "render_ecg", str(real_and_synthetic[0].pk), "--layout", "12x1", "--format", fmt,
+        "-o", str(out), stdout=io.StringIO(),
+    )  # fmt: skip
+    assert magic in out.read_bytes()[:200]
+
+
+def test_render_command_reports_unknown_ids(tmp_path):
+    with pytest.raises(CommandError, match="no ECG with id 999"):
+        call_command("render_ecg", "999", "-o", str(tmp_path / "x.svg"))
