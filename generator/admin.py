@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from generator.models import ECG
+from generator.models import ECG, SamplingJob
+from generator.sampling_jobs import sampling_job_cancel, sampling_job_enqueue
 
 
 @admin.register(ECG)
@@ -23,3 +24,31 @@ class ECGAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(SamplingJob)
+class SamplingJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "backend", "origin", "status", "progress", "seed", "created_at")
+    list_filter = ("status", "backend")
+    readonly_fields = [f.name for f in SamplingJob._meta.fields]
+    actions = ["cancel_jobs", "requeue_jobs"]
+
+    @admin.display(description="progress")
+    def progress(self, job: SamplingJob) -> str:
+        return f"{job.done}/{job.n}"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Cancel the selected jobs after their current chunk")
+    def cancel_jobs(self, request, queryset) -> None:
+        for job in queryset:
+            sampling_job_cancel(job=job)
+        self.message_user(request, f"asked {queryset.count()} job(s) to stop")
+
+    @admin.action(description="Re-queue the selected jobs (fills in missing samples only)")
+    def requeue_jobs(self, request, queryset) -> None:
+        for job in queryset.exclude(status=SamplingJob.Status.DONE):
+            SamplingJob.objects.filter(pk=job.pk).update(cancel_requested=False)
+            sampling_job_enqueue(job=job)
+        self.message_user(request, "re-queued the unfinished jobs")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from generator.backends import BACKENDS, get_backend
+from generator.backends.base import available_backends, get_backend
 from generator.core.scp import STATEMENT_BY_CODE
 from generator.models import ECG, SamplingJob
 from generator.records.types import EcgRecord
@@ -73,8 +73,9 @@ def sampling_job_create(
     origin: str | None = None,
 ) -> SamplingJob:
     """Record a job of ``n`` samples conditioned on ``labels`` or on matched real ECGs."""
-    if backend not in BACKENDS:
-        raise SamplingJobError(f"unknown generator backend {backend!r}; known: {sorted(BACKENDS)}")
+    known = available_backends()
+    if backend not in known:
+        raise SamplingJobError(f"unknown generator backend {backend!r}; known: {sorted(known)}")
     if n < 1 or chunk_size < 1:
         raise SamplingJobError("n and chunk size must be at least 1")
     if (labels is None) == (match_query is None):
