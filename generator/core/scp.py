@@ -143,6 +143,19 @@ def label_set_key(codes: Iterable[str]) -> str:
     return "_".join(sorted(set(codes)))
 
 
+def split_label_key(key: str) -> list[str]:
+    """Inverse of :func:`label_set_key`: codes such as ``ISC_`` end in ``_`` themselves."""
+    codes: list[str] = []
+    for token in key.split("_"):
+        if token:
+            codes.append(token)
+        elif codes:
+            codes[-1] += "_"
+        else:
+            raise ScpCodeError(f"label key {key!r} starts with '_'")
+    return codes
+
+
 def describe(codes: Iterable[str]) -> str:
     """Human-readable list of statement descriptions, e.g. for a diagnostic question."""
     return ", ".join(STATEMENT_BY_CODE[c].description for c in sorted(set(codes)))

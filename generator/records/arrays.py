@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from generator.core.leads import LeadError, from_order
-from generator.core.scp import SCP_VOCABULARY, STATEMENT_BY_CODE
+from generator.core.scp import SCP_VOCABULARY, STATEMENT_BY_CODE, split_label_key
 from generator.records.errors import RecordError
 from generator.records.types import EcgRecord
 
@@ -137,27 +137,9 @@ def _csv_labels(path: Path, n_rows: int) -> list[dict[str, float]]:
             raise RecordError(path, "label CSV does not cover every array row")
     labels = []
     for raw in table["scp_codes"]:
-        codes = [c for c in _split_codes(str(raw)) if c]
+        codes = split_label_key(str(raw))
         unknown = [c for c in codes if c not in STATEMENT_BY_CODE]
         if unknown:
             raise RecordError(path, f"unknown SCP statements {unknown}")
         labels.append({code: 100.0 for code in codes})
     return labels
-
-
-def _split_codes(raw: str) -> list[str]:
-    """Split codes joined by '_' although some codes (NST_, ISC_) end in '_' themselves."""
-    codes, rest = [], raw
-    known = sorted(STATEMENT_BY_CODE, key=len, reverse=True)
-    while rest:
-        match = next((c for c in known if rest.startswith(c) and _boundary(rest, c)), None)
-        if match is None:
-            return [*codes, *rest.split("_")]  # reported as unknown by the caller
-        codes.append(match)
-        rest = rest[len(match) :].removeprefix("_")
-    return codes
-
-
-def _boundary(rest: str, code: str) -> bool:
-    tail = rest[len(code) :]
-    return tail == "" or tail.startswith("_") or code.endswith("_")

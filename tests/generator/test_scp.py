@@ -38,3 +38,9 @@ def test_parse_scp_codes_and_superclasses():
 def test_bad_scp_codes_are_refused(raw):
     with pytest.raises(scp.ScpCodeError):
         scp.parse_scp_codes(raw)
+
+
+def test_label_keys_split_back_into_codes():
+    assert scp.split_label_key("ISC__LVH_SR") == ["ISC_", "LVH", "SR"]
+    assert scp.split_label_key("AFIB_NST_") == ["AFIB", "NST_"]
+    assert scp.split_label_key(scp.label_set_key(["NST_", "ISC_", "SR"])) == ["ISC_", "NST_", "SR"]

@@ -1,0 +1,114 @@
+"""Command line: train SSSD-ECG(-nle) on PTB-XL (folds 1-8 train, fold 9 validation).
+
+python -m generator.core.train --ptbxl DIR --out DIR [--steps N] [--tiny] ...
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from generator.core.config import GeneratorConfig
+from generator.core.labels import encode_label_sets
+from generator.core.training import EcgDataset, TrainingOptions, TrainingResult, train
+
+TRAIN_FOLDS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
+VALIDATION_FOLDS: tuple[int, ...] = (9,)
+
+
+def load_ptbxl_dataset(
+    ptbxl_dir: str | Path,
+    folds: Sequence[int],
+    vocabulary: Sequence[str],
+    *,
+    signal_length: int = 1000,
+    limit: int | None = None,
+) -> EcgDataset | None:
+    """PTB-XL records of ``folds`` at 100 Hz as a dataset; None when no record matches.
+
+    Every statement listed in a record's scp_codes counts as present, whatever its
+    likelihood (PTB-XL writes 0 for form and rhythm statements), as SSSD-ECG did.
+    """
+    from generator.records.ptbxl import iter_ptbxl  # the records package reads files
+
+    signals, label_sets = [], []
+    for record in iter_ptbxl(ptbxl_dir, rate=100, folds=list(folds), limit=limit):
+        if record.signal.shape[-1] < signal_length:
+            raise ValueError(
+                f"PTB-XL record {record.ecg_id} has {record.signal.shape[-1]} samples, "
+                f"fewer than {signal_length}"
+            )
+        signals.append(record.signal[:, :signal_length])
+        label_sets.append([c for c in record.scp_codes if c in vocabulary])
+    if not signals:
+        return None
+    return EcgDataset(np.stack(signals), encode_label_sets(label_sets, vocabulary))
+
+
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """The training options, shared by this CLI and ``manage.py train_generator``."""
+    parser.add_argument("--ptbxl", required=True, type=Path, help="PTB-XL directory")
+    parser.add_argument("--out", required=True, type=Path, help="checkpoint directory")
+    parser.add_argument("--steps", type=int, default=100_000, help="total training steps")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--labels", choices=("sssd", "nle"), default="nle")
+    parser.add_argument("--lead-set", choices=("nle", "sssd"), default="nle")
+    parser.add_argument("--checkpoint-every", type=int, default=4000)
+    parser.add_argument("--resume", type=Path, help="checkpoint to continue from")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tiny", action="store_true", help="small model for smoke runs")
+    parser.add_argument("--limit", type=int, help="read at most this many records per split")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(prog="python -m generator.core.train", description=__doc__)
+    add_training_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def run_training(args: argparse.Namespace) -> TrainingResult:
+    """Train on PTB-XL folds 1-8 (validation on fold 9) as ``args`` says."""
+    factory = GeneratorConfig.tiny if args.tiny else GeneratorConfig.paper
+    config = factory(label_variant=args.labels, lead_set=args.lead_set)
+    vocabulary = config.model.label_vocabulary
+    train_set = load_ptbxl_dataset(args.ptbxl, TRAIN_FOLDS, vocabulary, limit=args.limit)
+    if train_set is None:
+        raise ValueError(f"no PTB-XL records of folds 1-8 under {args.ptbxl}")
+    validation_set = load_ptbxl_dataset(args.ptbxl, VALIDATION_FOLDS, vocabulary, limit=args.limit)
+    options = TrainingOptions(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        checkpoint_every=args.checkpoint_every,
+        out_dir=args.out,
+        device=args.device,
+    )
+    return train(
+        train_set,
+        config=None if args.resume else config,
+        options=options,
+        validation_set=validation_set,
+        resume=args.resume,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run training from the command line; returns the exit status."""
+    try:
+        result = run_training(parse_args(argv))
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    final = result.checkpoints[-1] if result.checkpoints else None
+    print(f"trained to step {result.step}; last checkpoint: {final}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

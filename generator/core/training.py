@@ -1,0 +1,269 @@
+"""Train the SSSD-ECG generator on in-memory ECGs (pure PyTorch, usable without Django)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from generator.core.checkpoint import load_checkpoint, save_checkpoint
+from generator.core.config import GeneratorConfig
+from generator.core.diffusion import NoiseSchedule, training_loss
+from generator.core.leads import generated_from_twelve
+from generator.core.network import SSSDECG
+from generator.core.s4 import SSM_PARAMETER_NAMES
+from generator.core.sampling import default_device
+
+
+@dataclass
+class EcgDataset:
+    """ECGs (N, 12, L) in standard lead order, mV, with multi-hot labels (N, K)."""
+
+    signals: np.ndarray
+    labels: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.signals = np.asarray(self.signals, dtype=np.float32)
+        self.labels = np.asarray(self.labels, dtype=np.float32)
+        if self.signals.ndim != 3 or self.signals.shape[1] != 12:
+            raise ValueError(f"signals must have shape (N, 12, L), got {self.signals.shape}")
+        if self.labels.ndim != 2 or len(self.labels) != len(self.signals):
+            raise ValueError(
+                f"labels must have shape (N, K) with N={len(self.signals)}, got {self.labels.shape}"
+            )
+        if len(self.signals) == 0:
+            raise ValueError("the dataset is empty")
+        if not np.isfinite(self.signals).all():
+            raise ValueError("signals contain NaN or infinite values")
+
+    def __len__(self) -> int:
+        return len(self.signals)
+
+    def fingerprint(self) -> str:
+        """SHA-256 over the signal and label bytes (identifies the training data)."""
+        digest = hashlib.sha256()
+        digest.update(np.ascontiguousarray(self.signals).tobytes())
+        digest.update(np.ascontiguousarray(self.labels).tobytes())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """How to train: total steps, batch, learning rates, checkpoints, device, seed."""
+
+    steps: int = 100_000
+    batch_size: int = 8
+    lr: float = 2e-4
+    ssm_lr: float | None = None  # default min(lr, 1e-3)
+    seed: int = 0
+    checkpoint_every: int = 0  # 0: only the final checkpoint
+    out_dir: Path | None = None
+    validate_every: int = 0  # 0: validate at checkpoints (when a validation set is given)
+    validation_batches: int = 4
+    device: str | None = None  # None: cuda when available
+    mixed_precision: bool = True  # bf16 autocast, used on CUDA only
+    progress_bar: bool = True
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    """What a progress callback receives after each step."""
+
+    step: int
+    total_steps: int
+    loss: float
+    steps_per_second: float
+    validation_loss: float | None = None
+
+
+@dataclass
+class TrainingResult:
+    """Losses by step, validation losses and the checkpoints written."""
+
+    model: SSSDECG
+    config: GeneratorConfig
+    step: int
+    losses: list[float] = field(default_factory=list)
+    validation_losses: dict[int, float] = field(default_factory=dict)
+    checkpoints: list[Path] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[TrainingProgress], None]
+
+
+def build_optimizer(model: SSSDECG, lr: float, ssm_lr: float | None = None) -> torch.optim.Adam:
+    """Adam; the S4 state-space parameters (dt, A, B) get their own lr and no weight decay."""
+    ssm, other = [], []
+    for name, parameter in model.named_parameters():
+        (ssm if name.rsplit(".", 1)[-1] in SSM_PARAMETER_NAMES else other).append(parameter)
+    groups = [{"params": other, "lr": lr}]
+    if ssm:
+        groups.append({"params": ssm, "lr": ssm_lr or min(lr, 1e-3), "weight_decay": 0.0})
+    return torch.optim.Adam(groups, lr=lr)
+
+
+def train(
+    train_set: EcgDataset,
+    *,
+    config: GeneratorConfig | None = None,
+    options: TrainingOptions | None = None,
+    validation_set: EcgDataset | None = None,
+    resume: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> TrainingResult:
+    """Train until ``options.steps`` total steps; returns losses and checkpoint paths.
+
+    ``resume`` continues from a checkpoint (its configuration, weights, optimiser state and
+    step count); otherwise ``config`` defines a fresh model. Every step draws its batch,
+    diffusion steps and noise from a generator seeded by (seed, step), so a resumed run
+    follows the same data stream as an uninterrupted one.
+    """
+    options = options or TrainingOptions()
+    if options.steps < 1 or options.batch_size < 1:
+        raise ValueError("steps and batch_size must be positive")
+    device = torch.device(options.device) if options.device else default_device()
+    model, config, optimizer, start_step = _initial_state(config, options, resume, device)
+    _check_dataset(train_set, config, "training")
+    if validation_set is not None:
+        _check_dataset(validation_set, config, "validation")
+    schedule = NoiseSchedule.from_config(config.diffusion)
+    signals = torch.from_numpy(generated_from_twelve(train_set.signals, config.model.lead_set))
+    labels = torch.from_numpy(train_set.labels)
+    fingerprint = train_set.fingerprint()
+    result = TrainingResult(model=model, config=config, step=start_step)
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16)
+        if device.type == "cuda" and options.mixed_precision
+        else nullcontext()
+    )
+    bar = tqdm(
+        total=options.steps,
+        initial=start_step,
+        disable=not options.progress_bar,
+        desc="train",
+        unit="step",
+    )
+    started, validation_every = time.perf_counter(), options.validate_every
+    for step in range(start_step + 1, options.steps + 1):
+        generator = torch.Generator().manual_seed(options.seed * 1_000_003 + step)
+        batch = torch.randint(len(signals), (options.batch_size,), generator=generator)
+        model.train()
+        with autocast:
+            loss = training_loss(
+                model, signals[batch].to(device), labels[batch].to(device), schedule, generator
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise FloatingPointError(f"training loss became {value} at step {step}")
+        result.losses.append(value)
+        result.step = step
+        at_checkpoint = options.checkpoint_every and step % options.checkpoint_every == 0
+        validation_loss = None
+        if validation_set is not None and (
+            (validation_every and step % validation_every == 0)
+            or (not validation_every and at_checkpoint)
+            or step == options.steps
+        ):
+            validation_loss = evaluate(
+                model, validation_set, config, options.validation_batches, options.batch_size
+            )
+            result.validation_losses[step] = validation_loss
+        if options.out_dir is not None and (at_checkpoint or step == options.steps):
+            path = Path(options.out_dir) / f"checkpoint_{step:08d}.pt"
+            save_checkpoint(
+                path,
+                model,
+                config,
+                optimizer=optimizer,
+                step=step,
+                data_fingerprint=fingerprint,
+            )
+            result.checkpoints.append(path)
+        rate = (step - start_step) / max(time.perf_counter() - started, 1e-9)
+        bar.set_postfix(loss=f"{value:.4f}", it_s=f"{rate:.2f}")
+        bar.update(1)
+        if progress is not None:
+            progress(TrainingProgress(step, options.steps, value, rate, validation_loss))
+    bar.close()
+    return result
+
+
+@torch.no_grad()
+def evaluate(
+    model: SSSDECG,
+    dataset: EcgDataset,
+    config: GeneratorConfig,
+    batches: int = 4,
+    batch_size: int = 8,
+) -> float:
+    """Mean diffusion loss on fixed (seeded) batches, steps and noise of ``dataset``."""
+    device = next(model.parameters()).device
+    schedule = NoiseSchedule.from_config(config.diffusion)
+    signals = torch.from_numpy(generated_from_twelve(dataset.signals, config.model.lead_set))
+    labels = torch.from_numpy(dataset.labels)
+    generator = torch.Generator().manual_seed(0)
+    model.eval()
+    losses = []
+    for _ in range(batches):
+        batch = torch.randint(len(signals), (batch_size,), generator=generator)
+        losses.append(
+            float(
+                training_loss(
+                    model, signals[batch].to(device), labels[batch].to(device), schedule, generator
+                )
+            )
+        )
+    return float(np.mean(losses))
+
+
+def _initial_state(
+    config: GeneratorConfig | None,
+    options: TrainingOptions,
+    resume: str | Path | None,
+    device: torch.device,
+) -> tuple[SSSDECG, GeneratorConfig, torch.optim.Optimizer, int]:
+    if resume is None:
+        if config is None:
+            raise ValueError("a configuration is needed when not resuming from a checkpoint")
+        torch.manual_seed(options.seed)  # weight initialisation
+        model = SSSDECG(config.model).to(device)
+        return model, config, build_optimizer(model, options.lr, options.ssm_lr), 0
+    loaded = load_checkpoint(resume, device)
+    if config is not None and config != loaded.config:
+        raise ValueError(f"configuration differs from the one stored in {resume}")
+    optimizer = build_optimizer(loaded.model, options.lr, options.ssm_lr)
+    if loaded.optimizer_state is not None:
+        optimizer.load_state_dict(loaded.optimizer_state)
+        # load_state_dict restores the saved learning rates; this run's options win.
+        fresh = build_optimizer(loaded.model, options.lr, options.ssm_lr)
+        for group, wanted in zip(optimizer.param_groups, fresh.param_groups, strict=True):
+            group["lr"] = wanted["lr"]
+    if loaded.step >= options.steps:
+        raise ValueError(
+            f"checkpoint {resume} is already at step {loaded.step} >= steps {options.steps}"
+        )
+    return loaded.model, loaded.config, optimizer, loaded.step
+
+
+def _check_dataset(dataset: EcgDataset, config: GeneratorConfig, role: str) -> None:
+    length, labels = dataset.signals.shape[-1], dataset.labels.shape[-1]
+    if length != config.model.signal_length:
+        raise ValueError(
+            f"{role} signals have {length} samples, the model expects {config.model.signal_length}"
+        )
+    if labels != len(config.model.label_vocabulary):
+        raise ValueError(
+            f"{role} labels have {labels} columns, the vocabulary has "
+            f"{len(config.model.label_vocabulary)}"
+        )

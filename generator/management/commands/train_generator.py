@@ -1,0 +1,28 @@
+"""manage.py train_generator --ptbxl DIR --out DIR: train SSSD-ECG-nle on PTB-XL."""
+
+from __future__ import annotations
+
+import argparse
+
+from django.core.management.base import BaseCommand, CommandError
+
+from generator.core.train import add_training_arguments, run_training
+
+
+class Command(BaseCommand):
+    help = "Train SSSD-ECG(-nle) on PTB-XL folds 1-8 with fold 9 for validation."
+
+    def add_arguments(self, parser):
+        add_training_arguments(parser)
+
+    def handle(self, *args, **options):
+        names = ("ptbxl", "out", "steps", "batch_size", "lr", "labels", "lead_set",
+                 "checkpoint_every", "resume", "seed", "tiny", "limit", "device")  # fmt: skip
+        try:
+            result = run_training(argparse.Namespace(**{name: options[name] for name in names}))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        final = result.checkpoints[-1] if result.checkpoints else "none written"
+        self.stdout.write(
+            self.style.SUCCESS(f"trained to step {result.step}; last checkpoint: {final}")
+        )

@@ -1,0 +1,83 @@
+"""Checkpoints: native round trip, SHA-256, and the SSSD-ECG release format."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+from generator.core.checkpoint import (
+    CheckpointError,
+    checkpoint_sha256,
+    load_checkpoint,
+    save_checkpoint,
+)
+from generator.core.config import DiffusionConfig, GeneratorConfig
+from generator.core.network import SSSDECG
+from generator.core.release_format import native_to_release
+from generator.core.sampling import generate
+from generator.core.scp import SCP_VOCABULARY
+
+
+def _randomised(config: GeneratorConfig) -> SSSDECG:
+    torch.manual_seed(0)
+    model = SSSDECG(config.model)
+    with torch.no_grad():
+        model.final_conv[2].conv.weight.normal_(0, 0.05)
+    return model
+
+
+def test_save_load_sample_round_trip(tmp_path):
+    config = GeneratorConfig(GeneratorConfig.tiny(signal_length=48).model, DiffusionConfig(T=8))
+    model = _randomised(config)
+    optimizer = torch.optim.Adam(model.parameters())
+    path = tmp_path / "model.pt"
+    sha = save_checkpoint(path, model, config, optimizer=optimizer, step=17, data_fingerprint="ab")
+    assert sha == hashlib.sha256(path.read_bytes()).hexdigest() == checkpoint_sha256(path)
+    loaded = load_checkpoint(path)
+    assert loaded.config == config and loaded.step == 17 and loaded.data_fingerprint == "ab"
+    assert loaded.label_vocabulary == SCP_VOCABULARY and loaded.sha256 == sha
+    labels = [["NORM", "SR"], ["CLBBB"]]
+    before = generate(model, config, labels, seed=4)
+    after = generate(loaded.model, loaded.config, labels, seed=4)
+    assert np.array_equal(before, after)
+
+
+def test_release_format_loads_into_same_network(tmp_path):
+    base = GeneratorConfig.tiny(label_variant="sssd", lead_set="sssd", signal_length=40)
+    config = GeneratorConfig(
+        base.with_model(s4=base.model.s4.__class__(d_state=8, lmax=40, train_ssm=False)).model,
+        DiffusionConfig(),
+    )
+    model = _randomised(config)
+    release_state = native_to_release(model.state_dict(), 40)
+    assert "embedding.weight" in release_state
+    assert "residual_layer.residual_blocks.1.S42.s4_layer.kernel.kernel.log_dt" in release_state
+    assert "init_conv.0.conv.weight_g" in release_state
+    assert release_state[
+        "residual_layer.residual_blocks.0.S41.s4_layer.output_linear.bias"
+    ].shape == (64, 1)
+    path = tmp_path / "100000.pkl"
+    torch.save({"model_state_dict": release_state, "optimizer_state_dict": {}}, path)
+    loaded = load_checkpoint(path)
+    assert loaded.source == "sssd-ecg-release"
+    assert loaded.config == config
+    x, labels, steps = torch.randn(2, 8, 40), torch.zeros(2, 71), torch.tensor([3, 150])
+    labels[0, 5] = 1
+    with torch.no_grad():
+        assert torch.equal(loaded.model(x, labels, steps), model(x, labels, steps))
+
+
+def test_unreadable_checkpoints_raise(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="cannot be read"):
+        load_checkpoint(junk)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(2)}, other)
+    with pytest.raises(CheckpointError, match="format"):
+        load_checkpoint(other)

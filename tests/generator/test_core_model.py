@@ -1,0 +1,125 @@
+"""The SSSD-ECG network: parameter count of the paper configuration, shapes, label embeddings."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from generator.core.config import ConfigError, GeneratorConfig
+from generator.core.labels import LabelError, TwoStateLabelEmbedding, encode_label_sets
+from generator.core.network import SSSDECG, diffusion_step_embedding
+from generator.core.s4 import SSM_PARAMETER_NAMES as SSM_NAMES
+
+
+def expected_parameter_count(label_variant: str, train_ssm: bool) -> int:
+    """Count from the published architecture, written out independently of the modules."""
+    leads, res, skip, blocks = 8, 256, 256, 36
+    e_in, e_mid, e_out, label_dim, labels = 128, 512, 512, 128, 71
+    h, n = 2 * res, 64  # S4 features, state size (n/2 complex states = n reals)
+
+    def weight_normed_conv(c_in, c_out, k):
+        return c_out * c_in * k + c_out + c_out  # v, g, bias
+
+    def s4_layer():
+        kernel = 2 * h * n  # C: two directions, n/2 complex states per feature
+        if train_ssm:
+            kernel += h + 4 * h * n  # log_dt, w, B, P, Q
+        return kernel + h + (h * h + h) + 2 * h  # D, output 1x1, LayerNorm
+
+    block = (
+        (e_out * res + res)
+        + weight_normed_conv(res, 2 * res, 3)
+        + 2 * s4_layer()
+        + (label_dim * 2 * res + 2 * res)
+        + weight_normed_conv(res, res, 1)
+        + weight_normed_conv(res, skip, 1)
+    )
+    label = labels * label_dim if label_variant == "sssd" else labels * 2 * label_dim + labels + 1
+    return (
+        weight_normed_conv(leads, res, 1)
+        + label
+        + (e_in * e_mid + e_mid)
+        + (e_mid * e_out + e_out)
+        + blocks * block
+        + weight_normed_conv(skip, skip, 1)
+        + (skip * leads + leads)
+    )
+
+
+def test_paper_configuration_parameter_count():
+    config = GeneratorConfig.paper()
+    model = SSSDECG(config.model)
+    count = sum(p.numel() for p in model.parameters())
+    assert count == expected_parameter_count("nle", train_ssm=True)
+    assert count == 59_685_712
+    trainable_ssm = sum(
+        p.numel() for n, p in model.named_parameters() if n.rsplit(".", 1)[-1] in SSM_NAMES
+    )
+    # The release's variant: multi-hot labels, state-space parameters kept fixed.
+    label_difference = model.label_encoder.state_embeddings.numel() // 2 + 71 + 1
+    assert count - trainable_ssm - label_difference == expected_parameter_count(
+        "sssd", train_ssm=False
+    )
+
+
+def test_untrained_network_predicts_zero_noise_of_input_shape():
+    model = SSSDECG(GeneratorConfig.tiny().model)
+    with torch.no_grad():
+        out = model(torch.randn(2, 8, 1000), torch.zeros(2, 71), torch.tensor([10, 150]))
+    assert out.shape == (2, 8, 1000)
+    assert torch.count_nonzero(out) == 0  # the final 1x1 convolution starts at zero
+
+
+def test_step_embedding_is_sin_then_cos():
+    emb = diffusion_step_embedding(torch.tensor([0, 3]), 8)
+    freqs = torch.exp(-torch.log(torch.tensor(10000.0)) / 3 * torch.arange(4))
+    assert torch.allclose(emb[0], torch.tensor([0.0] * 4 + [1.0] * 4))
+    assert torch.allclose(emb[1], torch.cat([torch.sin(3 * freqs), torch.cos(3 * freqs)]))
+
+
+def test_sssd_all_absent_labels_embed_to_zero_nle_does_not():
+    torch.manual_seed(0)
+    absent = torch.zeros(2, 71)
+    sssd = SSSDECG(GeneratorConfig.tiny(label_variant="sssd").model)
+    nle = SSSDECG(GeneratorConfig.tiny(label_variant="nle").model)
+    assert torch.count_nonzero(sssd.label_encoder(absent)) == 0
+    assert nle.label_encoder(absent).abs().min() > 0
+
+
+def test_nle_embedding_is_weighted_sum_of_state_embeddings():
+    torch.manual_seed(0)
+    emb = TwoStateLabelEmbedding(3, 4)
+    labels = torch.tensor([[1.0, 0.0, 1.0]])
+    states = emb.state_embeddings.detach()
+    weights = emb.combine.weight.detach()[0, :, 0]
+    expected = (
+        weights[0] * states[0, 1] + weights[1] * states[1, 0] + weights[2] * states[2, 1]
+    ) + emb.combine.bias.detach()
+    torch.testing.assert_close(emb(labels)[0].detach(), expected)
+
+
+def test_frozen_present_state_stays_zero_and_gets_no_gradient():
+    emb = TwoStateLabelEmbedding(3, 4, freeze_present_state=True)
+    emb(torch.tensor([[1.0, 1.0, 0.0]])).sum().backward()
+    assert torch.count_nonzero(emb.state_embeddings[:, 1]) == 0
+    assert torch.count_nonzero(emb.state_embeddings.grad[:, 1]) == 0
+    learned = TwoStateLabelEmbedding(3, 4)
+    learned(torch.tensor([[1.0, 1.0, 0.0]])).sum().backward()
+    assert torch.count_nonzero(learned.state_embeddings.grad[:2, 1]) > 0
+
+
+def test_encode_label_sets_rejects_unknown_codes():
+    vocabulary = ("AFIB", "NORM", "SR")
+    encoded = encode_label_sets([["NORM", "SR"], []], vocabulary)
+    assert encoded.tolist() == [[0, 1, 1], [0, 0, 0]]
+    with pytest.raises(LabelError, match="XYZ"):
+        encode_label_sets([["XYZ"]], vocabulary)
+    with pytest.raises(LabelError, match="string"):
+        encode_label_sets(["NORM"], vocabulary)
+
+
+def test_invalid_configuration_is_rejected():
+    with pytest.raises(ConfigError, match="label_variant"):
+        GeneratorConfig.tiny(label_variant="onehot")
+    with pytest.raises(ConfigError, match="lead_set"):
+        GeneratorConfig.tiny(lead_set="frank")
