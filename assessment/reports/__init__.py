@@ -1,0 +1,1 @@
+"""Report writers for a reader study: long CSV, JSON summary and a self-contained HTML report."""

@@ -1,0 +1,1 @@
+"""Pure statistics for the synthetic-vs-real ECG reader study (no Django)."""

@@ -1,0 +1,69 @@
+"""Self-contained HTML report: charts present, plotly.js inlined, text escaped."""
+
+import re
+
+import pandas as pd
+import pytest
+
+from assessment.reports.html_report import render_html_report, write_html_report
+from assessment.stats.simulate import simulate_study
+from assessment.stats.summary import study_summary
+
+CHART_IDS = ("forest-single", "forest-paired", "roc", "superclass", "learning", "time")
+
+
+@pytest.fixture(scope="module")
+def study() -> pd.DataFrame:
+    frame = simulate_study(n_readers=4, items_per_reader=40, seed=5)
+    frame["reader"] = frame["reader"].replace("reader-001", "<script>alert('x')</script>&co")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def report(study, tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    write_html_report(study_summary(study, n_boot=30), study, path, title="Study <1>")
+    return path.read_text(encoding="utf-8")
+
+
+def test_report_contains_every_plotly_chart(report):
+    for chart in CHART_IDS:
+        assert f'id="chart-{chart}" class="plotly-graph-div"' in report
+    assert report.count("Plotly.newPlot(") == len(CHART_IDS)
+
+
+def test_plotly_js_is_embedded_not_loaded(report):
+    script_tags = re.findall(r"<script[^>]*>", report)
+    assert script_tags and all("src" not in tag for tag in script_tags)
+    assert "cdn" not in " ".join(script_tags).lower()
+    assert "https://" not in " ".join(script_tags)
+    assert len(report) > 3_000_000  # the plotly.js bundle itself is inlined
+
+
+def test_text_is_html_escaped(report):
+    assert "<script>alert" not in report
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&amp;co" in report
+    assert "<title>Study &lt;1&gt;</title>" in report
+
+
+def test_tables_show_the_main_numbers(study, report):
+    summary = study_summary(study, n_boot=30)
+    accuracy = summary["designs"]["paired"]["all_rounds"]["accuracy"]
+    assert f"{accuracy['accuracy']:.3f} [{accuracy['ci_low']:.3f}, {accuracy['ci_high']:.3f}]" in (
+        report
+    )
+    for heading in ("Agreement between readers", "Repeatability", "Consistency with the stated"):
+        assert heading in report
+
+
+def test_report_is_deterministic(study):
+    summary = study_summary(study, n_boot=30)
+    assert render_html_report(summary, study) == render_html_report(summary, study)
+
+
+def test_empty_study_report_says_so():
+    columns = ["reader", "item", "case", "round", "design", "truth", "answer"]
+    empty = pd.DataFrame({column: [] for column in columns})
+    html = render_html_report(study_summary(empty, n_boot=10), empty)
+    assert "No judgments recorded yet" in html
+    assert "Plotly.newPlot(" not in html
