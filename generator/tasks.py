@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from generator.models import SamplingJob
 from generator.sampling_jobs import sampling_job_run
 
 
@@ -17,5 +18,7 @@ def run_sampling_job(self, job_id: int) -> dict:
         if self.request.id and not self.request.is_eager:
             self.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
+    if not SamplingJob.objects.filter(pk=job_id).exists():
+        return {"job": job_id, "status": "missing", "done": 0}  # deleted before redelivery
     job = sampling_job_run(job_id=job_id, on_progress=report)
     return {"job": job.pk, "status": job.status, "done": job.done}
