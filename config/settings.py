@@ -131,6 +131,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A sampling chunk can take long on CPU; Redis redelivers unacknowledged tasks after this.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(env_str("CELERY_VISIBILITY_TIMEOUT_S", "21600") or 21600)
+}
 CELERY_TASK_ROUTES = {"generator.tasks.*": {"queue": "gpu"}}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 if PRODUCTION and CELERY_TASK_ALWAYS_EAGER:

@@ -12,4 +12,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("ecg/", include("ecg_render.urls")),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include("assessment.api_urls")),
+    path("staff/reports/", include("assessment.report_urls")),
+    path("", include("assessment.urls")),
 ]

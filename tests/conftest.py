@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.personas import admin, reader_a, reader_b  # noqa: F401  (fixtures)
 from tests.shared_data import shared_data_dir
 
 

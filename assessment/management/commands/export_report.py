@@ -1,0 +1,56 @@
+"""manage.py export_report STUDY --format csv|json|html -o FILE (the staff downloads, offline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from assessment.models import Study
+from assessment.reporting import EXPORT_FORMATS, EXPORT_N_BOOT, study_export
+
+
+class Command(BaseCommand):
+    help = "Write a study's judgments (csv), statistics summary (json) or HTML report to a file."
+
+    def add_arguments(self, parser):
+        parser.add_argument("study", help="the study's id or its name")
+        parser.add_argument("--format", dest="fmt", choices=EXPORT_FORMATS, required=True)
+        parser.add_argument(
+            "-o", "--output", required=True, help="file to write; '-' for standard output"
+        )
+        parser.add_argument(
+            "--n-boot",
+            type=int,
+            default=EXPORT_N_BOOT,
+            help=f"bootstrap replicates for json/html (default {EXPORT_N_BOOT})",
+        )
+
+    def handle(self, *args, **options):
+        study = find_study(options["study"])
+        if options["n_boot"] < 1:
+            raise CommandError(f"--n-boot must be at least 1, got {options['n_boot']}")
+        try:
+            report = study_export(study, options["fmt"], n_boot=options["n_boot"])
+        except ValueError as exc:
+            raise CommandError(f"cannot build the report of study '{study.name}': {exc}") from exc
+        if options["output"] == "-":
+            self.stdout.write(report.content, ending="")
+            return
+        target = Path(options["output"])
+        try:
+            target.write_text(report.content, encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        self.stdout.write(f"Wrote the {options['fmt']} report of study '{study.name}' to {target}")
+
+
+def find_study(key: str) -> Study:
+    """The study whose id or name is ``key``; CommandError naming the known studies if none."""
+    study = Study.objects.filter(name=key).first()
+    if study is None and key.isdigit():
+        study = Study.objects.filter(pk=int(key)).first()
+    if study is None:
+        known = ", ".join(f"{pk} ({name})" for pk, name in Study.objects.values_list("pk", "name"))
+        raise CommandError(f"no study with id or name '{key}'; known studies: {known or 'none'}")
+    return study

@@ -1,0 +1,303 @@
+"""Reader studies: Study, Case, Enrolment, Assignment, Judgment and ReaderProfile.
+
+Readers reach assignments and images only through random opaque tokens; primary keys,
+origins and sources stay on the staff side.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from assessment.errors import StudyFrozenError
+from ecg_render.options import LAYOUTS
+from generator.core.harmonise import HarmonisationSpec
+
+TOKEN_BYTES = 16
+
+
+def new_token() -> str:
+    """A random URL-safe token (22 characters); every token in the app has this shape."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def default_harmonisation() -> dict:
+    return HarmonisationSpec().as_dict()
+
+
+class Study(models.Model):
+    """A blinded reader study; its settings and cases freeze when it opens."""
+
+    class Design(models.TextChoices):
+        PAIRED = "paired", "paired (which of two is synthetic?)"
+        SINGLE = "single", "single (real or synthetic?)"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        OPEN = "open"
+        CLOSED = "closed"
+
+    class AssignmentMode(models.TextChoices):
+        ALL = "all", "every reader sees every case"
+        ANCHOR_ROTATING = "anchor_rotating", "shared anchor cases plus a rotating block"
+
+    name = models.CharField(max_length=100, unique=True, help_text="internal name (staff only)")
+    title = models.CharField(
+        max_length=200, default="ECG reading study", help_text="the name readers see"
+    )
+    design = models.CharField(max_length=10, choices=Design.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    seed = models.BigIntegerField(default=1, help_text="seeds case selection and reader orders")
+    harmonisation = models.JSONField(default=default_harmonisation)
+    layout = models.CharField(max_length=20, default="3x4+R", choices=[(x, x) for x in LAYOUTS])
+
+    synthetic_share = models.FloatField(
+        default=0.5, help_text="single design: share of synthetic main cases"
+    )
+    ask_confidence = models.BooleanField(default=True, help_text="confidence 1-6")
+    ask_label_consistency = models.BooleanField(
+        default=False, help_text='"Is this ECG consistent with <labels>?"'
+    )
+    ask_reason = models.BooleanField(default=False, help_text="free-text reason")
+    unaware_phase = models.BooleanField(
+        default=False, help_text="quality rating before readers learn of synthetic ECGs"
+    )
+    quality_scale_max = models.PositiveSmallIntegerField(default=5)
+    show_progress = models.BooleanField(default=True)
+    allow_answer_changes = models.BooleanField(default=False, help_text="allows going back")
+    repeat_share = models.FloatField(default=0.0, help_text="share of cases repeated in round 2")
+    repeat_min_distance = models.PositiveSmallIntegerField(
+        default=5, help_text="a repeat is more than this many positions from its first showing"
+    )
+    attention_checks = models.PositiveSmallIntegerField(default=0)
+    assignment_mode = models.CharField(
+        max_length=20, choices=AssignmentMode.choices, default=AssignmentMode.ALL
+    )
+    anchor_count = models.PositiveSmallIntegerField(default=0)
+    block_count = models.PositiveSmallIntegerField(default=1)
+
+    seeding = models.JSONField(default=dict, blank=True, help_text="how the cases were chosen")
+    snapshot = models.JSONField(null=True, blank=True, help_text="cases and settings at opening")
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "studies"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status != self.Status.DRAFT
+
+    @property
+    def is_paired(self) -> bool:
+        return self.design == self.Design.PAIRED
+
+    def harmonisation_spec(self) -> HarmonisationSpec:
+        return HarmonisationSpec.from_dict(self.harmonisation)
+
+
+class Case(models.Model):
+    """What one presentation shows: a matched real/synthetic pair, or a single ECG."""
+
+    class Kind(models.TextChoices):
+        MAIN = "main"
+        PRACTICE = "practice"
+        UNAWARE = "unaware"
+        ATTENTION = "attention"
+
+    class MatchLevel(models.TextChoices):
+        LABEL_SET = "label_set", "exact label set"
+        SUPERCLASS = "superclass", "same superclasses"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="cases")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MAIN)
+    index = models.PositiveIntegerField(help_text="order within the study")
+    real_ecg = models.ForeignKey(
+        "generator.ECG", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    synthetic_ecg = models.ForeignKey(
+        "generator.ECG", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    match_level = models.CharField(max_length=12, choices=MatchLevel.choices, blank=True)
+    stratum = models.CharField(max_length=60, help_text="superclasses joined by '+', or 'none'")
+    label_set = models.CharField(max_length=512, blank=True)
+    is_anchor = models.BooleanField(default=False)
+    block = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["study", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "index"], name="one_case_per_study_index"),
+            models.CheckConstraint(
+                condition=models.Q(real_ecg__isnull=False) | models.Q(synthetic_ecg__isnull=False),
+                name="case_shows_an_ecg",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.index} of {self.study}"
+
+    def save(self, *args, **kwargs) -> None:
+        self._refuse_if_frozen()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_if_frozen()
+        return super().delete(*args, **kwargs)
+
+    def _refuse_if_frozen(self) -> None:
+        # The last line of defence behind the services: a frozen study's cases never change.
+        status = Study.objects.filter(pk=self.study_id).values_list("status", flat=True).first()
+        if status is not None and status != Study.Status.DRAFT:
+            raise StudyFrozenError(f"study {self.study_id} is {status}; its cases are frozen")
+
+    @property
+    def is_pair(self) -> bool:
+        return self.real_ecg_id is not None and self.synthetic_ecg_id is not None
+
+    @property
+    def single_source(self) -> str:
+        """Source of the one ECG of a single-ECG case."""
+        return "synthetic" if self.real_ecg_id is None else "real"
+
+
+class ReaderProfile(models.Model):
+    """What a reader tells about their experience (asked once, on the first visit)."""
+
+    class Specialty(models.TextChoices):
+        CARDIOLOGY = "cardiology"
+        ELECTROPHYSIOLOGY = "electrophysiology"
+        EMERGENCY = "emergency medicine"
+        INTERNAL = "internal medicine"
+        GENERAL = "general practice"
+        ANAESTHESIA = "anaesthesiology"
+        TRAINEE = "trainee / student"
+        OTHER = "other"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader_profile"
+    )
+    specialty = models.CharField(max_length=40, choices=Specialty.choices)
+    years_experience = models.PositiveSmallIntegerField()
+    ecgs_per_week = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
+
+
+class Enrolment(models.Model):
+    """A reader taking part in a study, with their order seed and workflow milestones."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="enrolments")
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments"
+    )
+    token = models.CharField(max_length=32, unique=True, default=new_token)
+    reader_index = models.PositiveIntegerField()
+    order_seed = models.BigIntegerField(help_text="seed of this reader's order; reproduces it")
+    consented_at = models.DateTimeField(null=True, blank=True)
+    instructions_seen_at = models.DateTimeField(null=True, blank=True)
+    revealed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["study", "reader_index"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "reader"], name="one_enrolment_per_reader"),
+            models.UniqueConstraint(fields=["study", "reader_index"], name="unique_reader_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reader} in {self.study}"
+
+
+class Assignment(models.Model):
+    """One presentation of a case to a reader, at a position in their list."""
+
+    class Phase(models.TextChoices):
+        UNAWARE = "unaware"
+        PRACTICE = "practice"
+        MAIN = "main"
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="assignments")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assignments")
+    token = models.CharField(max_length=32, unique=True, default=new_token)
+    panel_a_token = models.CharField(max_length=32, unique=True, default=new_token)
+    panel_b_token = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    position = models.PositiveIntegerField()
+    phase = models.CharField(max_length=10, choices=Phase.choices)
+    round = models.PositiveSmallIntegerField(default=1)
+    synthetic_on_top = models.BooleanField(
+        null=True, blank=True, help_text="paired cases: panel A (top) is the synthetic ECG"
+    )
+    shown_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["enrolment", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment", "position"], name="one_assignment_per_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"assignment {self.position} of {self.enrolment}"
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.round == 2
+
+    def panel_ecg_id(self, panel: str) -> int:
+        """The ECG behind panel 'a' (top) or 'b' (bottom)."""
+        case = self.case
+        if not case.is_pair:
+            return case.real_ecg_id or case.synthetic_ecg_id
+        synthetic_panel = "a" if self.synthetic_on_top else "b"
+        return case.synthetic_ecg_id if panel == synthetic_panel else case.real_ecg_id
+
+
+class Judgment(models.Model):
+    """A reader's answer to one assignment; at most one per assignment and round."""
+
+    class Answer(models.TextChoices):
+        TOP = "top"
+        BOTTOM = "bottom"
+        REAL = "real"
+        SYNTHETIC = "synthetic"
+        NONE = "", "no source question (unaware phase)"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="judgments")
+    round = models.PositiveSmallIntegerField()
+    client_token = models.UUIDField(
+        unique=True, help_text="generated in the page; makes retries safe"
+    )
+    answer = models.CharField(max_length=10, choices=Answer.choices, blank=True)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    label_consistent = models.BooleanField(null=True, blank=True)
+    quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    shown_at = models.DateTimeField()
+    answered_at = models.DateTimeField()
+    active_time_ms = models.PositiveIntegerField(null=True, blank=True)
+    answer_changes = models.PositiveIntegerField(default=0)
+    revisions = models.PositiveSmallIntegerField(default=0, help_text="changes after submitting")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "round"], name="one_judgment_per_assignment_round"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"judgment on {self.assignment}"

@@ -1,0 +1,261 @@
+"""Study reports for staff: downloads (CSV, JSON, HTML) and the progress dashboard's data.
+
+Everything is computed from the database on each call, so a report never lags the judgments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from django.db.models import Count, Max
+from django.utils.text import slugify
+
+from assessment.models import Study
+from assessment.reports.charts import DESIGN_TITLES
+from assessment.reports.csv_report import judgments_csv
+from assessment.reports.html_report import render_html_report
+from assessment.reports.json_report import summary_json
+from assessment.selectors import attention_frame, judgments_frame
+from assessment.stats.frame import validate
+from assessment.stats.summary import study_summary
+
+EXPORT_FORMATS = ("csv", "json", "html")
+EXPORT_N_BOOT = 2000
+# The dashboard reloads often; fewer bootstrap replicates keep it quick, exports use the full set.
+DASHBOARD_N_BOOT = 500
+# A fixed bootstrap seed makes a report reproducible from its CSV.
+REPORT_SEED = 0
+
+
+@dataclass(frozen=True)
+class Export:
+    """One downloadable report: its file name, content type and text."""
+
+    filename: str
+    content_type: str
+    content: str
+
+
+def report_summary(frame: pd.DataFrame, *, n_boot: int = EXPORT_N_BOOT) -> dict:
+    """``study_summary`` of a judgment frame with the report's fixed seed and default margin."""
+    return study_summary(frame, seed=REPORT_SEED, n_boot=n_boot)
+
+
+def study_export(study: Study, fmt: str, *, n_boot: int = EXPORT_N_BOOT) -> Export:
+    """The study's long CSV, JSON summary or HTML report, built from its current judgments."""
+    if fmt not in EXPORT_FORMATS:
+        choices = ", ".join(EXPORT_FORMATS)
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {choices}")
+    frame = judgments_frame(study)
+    stem = slugify(study.name) or f"study-{study.pk}"
+    if fmt == "csv":
+        return Export(f"{stem}-judgments.csv", "text/csv; charset=utf-8", judgments_csv(frame))
+    summary = report_summary(frame, n_boot=n_boot)
+    if fmt == "json":
+        return Export(
+            f"{stem}-summary.json", "application/json; charset=utf-8", summary_json(summary)
+        )
+    title = f"Reader study report: {study.name}"
+    html = render_html_report(summary, frame, title=title)
+    return Export(f"{stem}-report.html", "text/html; charset=utf-8", html)
+
+
+@dataclass(frozen=True)
+class ReaderProgress:
+    """How far one reader has got, how fast and how attentively."""
+
+    reader: str
+    assigned: int
+    answered: int
+    consented: bool
+    completed: bool
+    last_activity: datetime | None
+    median_time_s: float | None
+    attention_passed: int
+    attention_total: int
+
+    @property
+    def completion_pct(self) -> float | None:
+        return _share_pct(self.answered, self.assigned)
+
+    @property
+    def attention_pct(self) -> float | None:
+        return _share_pct(self.attention_passed, self.attention_total)
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    """One line of the forest plot: an accuracy estimate and its 95% interval on 0..1."""
+
+    label: str
+    n: int
+    estimate: float | None
+    low: float | None
+    high: float | None
+    pooled: bool = False
+
+    @property
+    def x(self) -> str | None:
+        return _percent(self.estimate)
+
+    @property
+    def x_low(self) -> str | None:
+        return _percent(self.low)
+
+    @property
+    def x_high(self) -> str | None:
+        return _percent(self.high)
+
+
+@dataclass(frozen=True)
+class DesignStats:
+    """The running statistics of one design, picked out of the study summary."""
+
+    design: str
+    title: str
+    whole: dict
+    d_prime: float | None
+    criterion_c: float | None
+    agreement: dict
+    repeatability: dict
+    forest: list[ForestRow]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the staff dashboard of a study shows."""
+
+    study: Study
+    readers: list[ReaderProgress]
+    summary: dict
+    designs: list[DesignStats]
+    margin_x: str
+    margin_width: str
+
+    @property
+    def assigned(self) -> int:
+        return sum(reader.assigned for reader in self.readers)
+
+    @property
+    def answered(self) -> int:
+        return sum(reader.answered for reader in self.readers)
+
+    @property
+    def completion_pct(self) -> float | None:
+        return _share_pct(self.answered, self.assigned)
+
+    @property
+    def n_judgments(self) -> int:
+        return self.summary["meta"]["n_judgments"]
+
+
+def study_dashboard(study: Study, *, n_boot: int = DASHBOARD_N_BOOT) -> Dashboard:
+    """Reader progress and the running statistics of ``study`` in a fixed number of queries."""
+    frame = judgments_frame(study)
+    summary = report_summary(frame, n_boot=n_boot)
+    low, high = summary["meta"]["margin"]
+    return Dashboard(
+        study=study,
+        readers=reader_progress(study, validate(frame)),
+        summary=summary,
+        designs=[_design_stats(summary, design) for design in summary["designs"]],
+        margin_x=_percent(low),
+        margin_width=_percent(high - low),
+    )
+
+
+def reader_progress(study: Study, judgments: pd.DataFrame) -> list[ReaderProgress]:
+    """Per enrolled reader, in enrolment order; ``judgments`` is the validated main frame.
+
+    Answered/assigned count every item of the reader's list (practice and checks included);
+    the median time is over main cases only; attention checks give the pass rate.
+    """
+    enrolments = (
+        study.enrolments.select_related("reader")
+        .annotate(
+            assigned=Count("assignments", distinct=True),
+            answered=Count("assignments__judgments", distinct=True),
+            last_answered=Max("assignments__judgments__answered_at"),
+            last_shown=Max("assignments__shown_at"),
+        )
+        .order_by("reader_index")
+    )
+    median_times = judgments.groupby("reader")["decision_time_s"].median()
+    checks = attention_frame(study)
+    passed = checks.groupby("reader")["passed"].agg(["sum", "count"])
+    rows = []
+    for enrolment in enrolments:
+        name = enrolment.reader.get_username()
+        moments = (
+            enrolment.consented_at,
+            enrolment.instructions_seen_at,
+            enrolment.revealed_at,
+            enrolment.completed_at,
+            enrolment.last_answered,
+            enrolment.last_shown,
+        )
+        median = median_times.get(name)
+        rows.append(
+            ReaderProgress(
+                reader=name,
+                assigned=enrolment.assigned,
+                answered=enrolment.answered,
+                consented=enrolment.consented_at is not None,
+                completed=enrolment.completed_at is not None,
+                last_activity=max((m for m in moments if m is not None), default=None),
+                median_time_s=None if median is None or pd.isna(median) else float(median),
+                attention_passed=int(passed["sum"].get(name, 0)),
+                attention_total=int(passed["count"].get(name, 0)),
+            )
+        )
+    return rows
+
+
+def _design_stats(summary: dict, design: str) -> DesignStats:
+    section = summary["designs"][design]
+    whole = section["all_rounds"]
+    detection = whole["detection"]
+    # The single design reports yes/no detection theory; the paired design a 2AFC d'.
+    signal = detection.get("signal_detection", detection)
+    forest = [
+        ForestRow(
+            reader,
+            entry["all_rounds"]["accuracy"]["n"],
+            entry["all_rounds"]["accuracy"]["accuracy"],
+            entry["all_rounds"]["accuracy"]["ci_low"],
+            entry["all_rounds"]["accuracy"]["ci_high"],
+        )
+        for reader, entry in section["by_reader"].items()
+    ]
+    boot = whole["bootstrap"]["accuracy"]
+    forest.append(
+        ForestRow(
+            "Pooled (reader x case bootstrap)",
+            whole["accuracy"]["n"],
+            boot["estimate"],
+            boot["ci_low"],
+            boot["ci_high"],
+            pooled=True,
+        )
+    )
+    return DesignStats(
+        design=design,
+        title=DESIGN_TITLES[design],
+        whole=whole,
+        d_prime=signal["d_prime"],
+        criterion_c=signal.get("criterion_c"),
+        agreement=section["agreement"],
+        repeatability=section["repeatability"],
+        forest=forest,
+    )
+
+
+def _share_pct(part: int, whole: int) -> float | None:
+    return 100.0 * part / whole if whole else None
+
+
+def _percent(value: float | None) -> str | None:
+    """A 0..1 value as an SVG percentage with a '.' decimal point, whatever the locale."""
+    return None if value is None else f"{100 * value:.2f}"

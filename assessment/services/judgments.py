@@ -1,0 +1,114 @@
+"""judgment_submit: store a reader's answer exactly once, whatever the double clicks and tabs."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from assessment.answers import Answer, validate_answer
+from assessment.errors import AlreadyAnsweredError, AnswerError, StudyStateError
+from assessment.models import Assignment, Judgment, Study
+from assessment.selectors import answer_rules, next_step
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """The stored judgment and whether this call created it (False for a replay)."""
+
+    judgment: Judgment
+    created: bool
+
+
+@transaction.atomic
+def judgment_submit(
+    *,
+    reader: AbstractBaseUser,
+    item_token: str,
+    client_token: uuid.UUID,
+    answer: str | None,
+    confidence: int | None = None,
+    label_consistent: bool | None = None,
+    quality: int | None = None,
+    reason: str | None = None,
+    active_time_ms: int | None = None,
+    answer_changes: int = 0,
+) -> SubmitResult:
+    """Store the reader's judgment on the item behind ``item_token``.
+
+    The assignment row is locked (SELECT ... FOR UPDATE) so concurrent submits queue up.
+    A replay of the same ``client_token`` returns the stored judgment unchanged; a
+    different submit for an answered item changes it only where the study allows that,
+    else raises :class:`AlreadyAnsweredError`. Raises ``Assignment.DoesNotExist`` when the
+    item is not the reader's.
+    """
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("enrolment__study", "case")
+        .get(token=item_token, enrolment__reader=reader)
+    )
+    replay = Judgment.objects.filter(client_token=client_token).first()
+    if replay is not None:
+        if replay.assignment_id != assignment.pk:
+            raise AnswerError("client_token", "this token was already used for another item")
+        return SubmitResult(replay, created=False)
+    study = assignment.enrolment.study
+    if study.status != Study.Status.OPEN:
+        raise StudyStateError("this study is not accepting answers")
+    if active_time_ms is not None and active_time_ms < 0:
+        raise AnswerError("active_time_ms", "must be >= 0")
+    if answer_changes < 0:
+        raise AnswerError("answer_changes", "must be >= 0")
+    valid = validate_answer(
+        answer_rules(assignment),
+        answer=answer,
+        confidence=confidence,
+        label_consistent=label_consistent,
+        quality=quality,
+        reason=reason,
+    )
+    existing = Judgment.objects.filter(assignment=assignment, round=assignment.round).first()
+    now = timezone.now()
+    if existing is not None:
+        if not (study.allow_answer_changes and assignment.phase == Assignment.Phase.MAIN):
+            raise AlreadyAnsweredError("this item is already answered")
+        _apply(existing, valid)
+        existing.client_token = client_token
+        existing.answered_at = now
+        existing.revisions += 1
+        existing.answer_changes += answer_changes
+        existing.active_time_ms = _add(existing.active_time_ms, active_time_ms)
+        existing.save()
+        return SubmitResult(existing, created=False)
+    step = next_step(assignment.enrolment)
+    if step.assignment is None or step.assignment.pk != assignment.pk:
+        raise StudyStateError("this item is not the next one in your list")
+    judgment = Judgment(
+        assignment=assignment,
+        round=assignment.round,
+        client_token=client_token,
+        shown_at=assignment.shown_at or now,
+        answered_at=now,
+        active_time_ms=active_time_ms,
+        answer_changes=answer_changes,
+    )
+    _apply(judgment, valid)
+    judgment.save()
+    return SubmitResult(judgment, created=True)
+
+
+def _apply(judgment: Judgment, valid: Answer) -> None:
+    judgment.answer = valid.answer
+    judgment.confidence = valid.confidence
+    judgment.label_consistent = valid.label_consistent
+    judgment.quality = valid.quality
+    judgment.reason = valid.reason
+
+
+def _add(a: int | None, b: int | None) -> int | None:
+    if a is None and b is None:
+        return None
+    return (a or 0) + (b or 0)

@@ -1,0 +1,79 @@
+"""A reader's workflow milestones: consent and profile, instructions, the reveal, completion."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from assessment.errors import StudyStateError
+from assessment.models import Assignment, Enrolment, ReaderProfile, Study
+
+
+@transaction.atomic
+def enrolment_consent(
+    *, enrolment: Enrolment, specialty: str, years_experience: int, ecgs_per_week: int
+) -> Enrolment:
+    """Record consent to the study and save the reader's profile."""
+    if specialty not in ReaderProfile.Specialty.values:
+        raise ValueError(f"unknown specialty {specialty!r}")
+    if years_experience < 0 or years_experience > 70 or ecgs_per_week < 0:
+        raise ValueError("years of experience must be 0..70 and ECGs per week >= 0")
+    ReaderProfile.objects.update_or_create(
+        user=enrolment.reader,
+        defaults={
+            "specialty": specialty,
+            "years_experience": years_experience,
+            "ecgs_per_week": ecgs_per_week,
+        },
+    )
+    if enrolment.consented_at is None:
+        enrolment.consented_at = timezone.now()
+        enrolment.save(update_fields=["consented_at"])
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_acknowledge_instructions(*, enrolment: Enrolment) -> Enrolment:
+    """The reader has read the instructions."""
+    if enrolment.consented_at is None:
+        raise StudyStateError("consent comes before the instructions")
+    if enrolment.instructions_seen_at is None:
+        enrolment.instructions_seen_at = timezone.now()
+        enrolment.save(update_fields=["instructions_seen_at"])
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_acknowledge_reveal(*, enrolment: Enrolment) -> Enrolment:
+    """The reader has been told that the study includes synthetic ECGs."""
+    unanswered = enrolment.assignments.filter(
+        phase=Assignment.Phase.UNAWARE, judgments__isnull=True
+    )
+    if unanswered.exists():
+        raise StudyStateError("the reveal follows the unaware phase")
+    if enrolment.revealed_at is None:
+        enrolment.revealed_at = timezone.now()
+        enrolment.save(update_fields=["revealed_at"])
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_complete(*, enrolment: Enrolment) -> Enrolment:
+    """Mark the reader's list as finished (once every assignment has a judgment)."""
+    if enrolment.study.status == Study.Status.DRAFT:
+        raise StudyStateError("the study is not open")
+    if enrolment.assignments.filter(judgments__isnull=True).exists():
+        raise StudyStateError("some items are still unanswered")
+    if enrolment.completed_at is None:
+        enrolment.completed_at = timezone.now()
+        enrolment.save(update_fields=["completed_at"])
+    return enrolment
+
+
+def assignment_mark_shown(*, assignment: Assignment) -> None:
+    """Record when the item was first shown (one conditional UPDATE; later views keep it)."""
+    if assignment.shown_at is not None:
+        return
+    now = timezone.now()
+    Assignment.objects.filter(pk=assignment.pk, shown_at__isnull=True).update(shown_at=now)
+    assignment.shown_at = now

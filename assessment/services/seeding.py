@@ -1,0 +1,286 @@
+"""study_seed: choose a study's blinded cases from the ECG store and enrol its readers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from assessment.errors import StudySeedError
+from assessment.models import Case, Study
+from assessment.planning.attention import attention_signal
+from assessment.planning.matching import (
+    Candidate,
+    Match,
+    MatchingError,
+    balanced_flags,
+    match_pairs,
+    plan_cases,
+)
+from assessment.services.studies import study_enrol, study_open
+from generator.models import ECG
+from generator.records.types import EcgRecord
+from generator.services import ecg_import
+
+ATTENTION_ORIGIN = "attention-check"
+ATTENTION_LABELS = "NORM_SR"
+
+# Study fields a caller may set when seeding; everything else is decided by the service.
+SETTING_FIELDS = (
+    "title",
+    "harmonisation",
+    "layout",
+    "synthetic_share",
+    "ask_confidence",
+    "ask_label_consistency",
+    "ask_reason",
+    "unaware_phase",
+    "quality_scale_max",
+    "show_progress",
+    "allow_answer_changes",
+    "repeat_share",
+    "repeat_min_distance",
+    "attention_checks",
+    "assignment_mode",
+    "anchor_count",
+    "block_count",
+)
+
+
+@dataclass(frozen=True)
+class EcgPool:
+    """Where a study's ECGs come from: origins and (optionally) PTB-XL strat folds."""
+
+    real_origins: Sequence[str]
+    synthetic_origins: Sequence[str]
+    real_folds: Sequence[int] = field(default_factory=tuple)
+    synthetic_folds: Sequence[int] = field(default_factory=tuple)
+
+
+@transaction.atomic
+def study_seed(
+    *,
+    name: str,
+    design: str,
+    n: int,
+    pool: EcgPool,
+    readers: Sequence[str] = (),
+    seed: int = 1,
+    practice: int = 0,
+    unaware: int = 0,
+    settings: Mapping[str, object] | None = None,
+    open_now: bool = False,
+) -> Study:
+    """Create a draft study with ``n`` main cases matched by label set (else superclass) and
+    stratified by superclass, plus practice, unaware-phase and attention-check cases.
+
+    ``readers`` are usernames to enrol. Raises :class:`StudySeedError` with a clear message
+    when the request cannot be met; nothing is stored then.
+    """
+    study = _new_study(name=name, design=design, seed=seed, n=n, settings=settings or {})
+    if study.unaware_phase and unaware < 1:
+        raise StudySeedError("an unaware phase needs at least one unaware item (--unaware)")
+    if unaware and not study.unaware_phase:
+        raise StudySeedError("unaware items need the unaware_phase setting")
+    if min(practice, unaware) < 0:
+        raise StudySeedError("practice and unaware item counts must be >= 0")
+    real = _candidates(ECG.Source.REAL, pool.real_origins, pool.real_folds, study)
+    synthetic = _candidates(
+        ECG.Source.SYNTHETIC, pool.synthetic_origins, pool.synthetic_folds, study
+    )
+    matches = match_pairs(real, synthetic, seed=seed)
+    try:
+        plan = plan_cases(
+            matches,
+            n_main=n,
+            n_practice=practice,
+            n_unaware=unaware,
+            seed=seed,
+            spare_reals=[c.ecg_id for c in real],
+        )
+    except MatchingError as exc:
+        raise StudySeedError(str(exc)) from exc
+    study.seeding = {
+        "pool": {key: list(value) for key, value in asdict(pool).items()},
+        "n": n,
+        "practice": practice,
+        "unaware": unaware,
+        "candidates": {"real": len(real), "synthetic": len(synthetic)},
+        "matched": dict(Counter(m.level for m in matches)),
+        "main_by_stratum": dict(sorted(Counter(m.stratum for m in plan.main).items())),
+    }
+    study.save()
+    cases = _main_cases(study, plan.main)
+    cases += _single_cases(study, Case.Kind.PRACTICE, plan.practice, stream=11)
+    cases += _single_cases(study, Case.Kind.UNAWARE, plan.unaware, stream=12, force_single=True)
+    cases += _attention_cases(study, plan.spare_real_ids)
+    for index, case in enumerate(cases):
+        case.index = index
+    Case.objects.bulk_create(cases)
+    if readers:
+        study_enrol(study=study, usernames=readers)
+    if open_now:
+        study_open(study=study)
+    return study
+
+
+def _new_study(
+    *, name: str, design: str, seed: int, n: int, settings: Mapping[str, object]
+) -> Study:
+    unknown = sorted(set(settings) - set(SETTING_FIELDS))
+    if unknown:
+        raise StudySeedError(f"unknown study settings: {', '.join(unknown)}")
+    if Study.objects.filter(name=name).exists():
+        raise StudySeedError(f"a study named '{name}' already exists")
+    if design not in Study.Design.values:
+        raise StudySeedError(f"design must be one of {', '.join(Study.Design.values)}")
+    if n < 1:
+        raise StudySeedError(f"a study needs at least one main case, got n={n}")
+    study = Study(name=name, design=design, seed=seed, **settings)
+    try:
+        study.full_clean(exclude=["seeding", "snapshot"])
+        study.harmonisation_spec()
+    except ValidationError as exc:
+        raise StudySeedError(_validation_text(exc)) from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StudySeedError(f"harmonisation: {exc}") from exc
+    for share in ("synthetic_share", "repeat_share"):
+        if not 0.0 <= getattr(study, share) <= 1.0:
+            raise StudySeedError(f"{share} must be within 0..1")
+    if not 2 <= study.quality_scale_max <= 10:
+        raise StudySeedError("quality_scale_max must be within 2..10")
+    rotating = study.assignment_mode == Study.AssignmentMode.ANCHOR_ROTATING
+    if rotating and (study.block_count < 1 or study.anchor_count > n):
+        raise StudySeedError("anchor/rotating mode needs block_count >= 1 and anchors <= n")
+    return study
+
+
+def _candidates(
+    source: str, origins: Sequence[str], folds: Sequence[int], study: Study
+) -> list[Candidate]:
+    if not origins:
+        raise StudySeedError(f"name at least one {source} origin")
+    known = set(
+        ECG.objects.filter(source=source)
+        .exclude(origin=ATTENTION_ORIGIN)
+        .values_list("origin", flat=True)
+    )
+    missing = sorted(set(origins) - known)
+    if missing:
+        raise StudySeedError(
+            f"unknown {source} origin(s) {', '.join(missing)}; "
+            f"the store has: {', '.join(sorted(known)) or 'none'}"
+        )
+    rows = ECG.objects.without_signal().filter(source=source, origin__in=origins)
+    if folds:
+        rows = rows.filter(strat_fold__in=folds)
+    spec = study.harmonisation_spec()
+    values = rows.order_by("id").values_list(
+        "id", "label_set", "superclasses", "n_samples", "sampling_rate"
+    )
+    # ECGs shorter than the study window cannot be harmonised, so they never enter.
+    return [
+        Candidate(pk, label_set, tuple(superclasses))
+        for pk, label_set, superclasses, n_samples, fs in values
+        if n_samples / fs + 1e-9 >= spec.duration_s
+    ]
+
+
+def _main_cases(study: Study, matches: list[Match]) -> list[Case]:
+    if study.is_paired:
+        cases = [_pair_case(study, Case.Kind.MAIN, m) for m in matches]
+    else:
+        n_synthetic = int(round(study.synthetic_share * len(matches)))
+        flags = balanced_flags(len(matches), n_synthetic, seed=study.seed, stream=10)
+        cases = [
+            _one_case(study, Case.Kind.MAIN, m, f) for m, f in zip(matches, flags, strict=True)
+        ]
+    if study.assignment_mode == Study.AssignmentMode.ANCHOR_ROTATING:
+        for i, case in enumerate(cases):
+            case.is_anchor = i < study.anchor_count
+            case.block = None if case.is_anchor else (i - study.anchor_count) % study.block_count
+    return cases
+
+
+def _single_cases(
+    study: Study, kind: str, matches: list[Match], *, stream: int, force_single: bool = False
+) -> list[Case]:
+    if study.is_paired and not force_single:
+        return [_pair_case(study, kind, m) for m in matches]
+    flags = balanced_flags(len(matches), len(matches) // 2, seed=study.seed, stream=stream)
+    return [_one_case(study, kind, m, f) for m, f in zip(matches, flags, strict=True)]
+
+
+def _pair_case(study: Study, kind: str, match: Match) -> Case:
+    return Case(
+        study=study,
+        kind=kind,
+        real_ecg_id=match.real_id,
+        synthetic_ecg_id=match.synthetic_id,
+        match_level=match.level,
+        stratum=match.stratum,
+        label_set=match.label_set,
+    )
+
+
+def _one_case(study: Study, kind: str, match: Match, synthetic: bool) -> Case:
+    return Case(
+        study=study,
+        kind=kind,
+        real_ecg_id=None if synthetic else match.real_id,
+        synthetic_ecg_id=match.synthetic_id if synthetic else None,
+        match_level=match.level,
+        stratum=match.stratum,
+        label_set=match.label_set,
+    )
+
+
+def _attention_cases(study: Study, spare_real_ids: list[int]) -> list[Case]:
+    count = study.attention_checks
+    if not count:
+        return []
+    if study.is_paired and len(spare_real_ids) < count:
+        raise StudySeedError(
+            f"{count} paired attention checks need {count} real ECGs outside the study's "
+            f"cases; only {len(spare_real_ids)} are left"
+        )
+    spec = study.harmonisation_spec()
+    partners = {r.pk: r for r in ECG.objects.without_signal().filter(pk__in=spare_real_ids[:count])}
+    cases = []
+    for variant in range(count):
+        check = _attention_ecg(variant, spec.sampling_rate, spec.duration_s)
+        partner = partners[spare_real_ids[variant]] if study.is_paired else None
+        cases.append(
+            Case(
+                study=study,
+                kind=Case.Kind.ATTENTION,
+                real_ecg=partner,
+                synthetic_ecg=check,
+                stratum="attention",
+                label_set=partner.label_set if partner else ATTENTION_LABELS,
+            )
+        )
+    return cases
+
+
+def _attention_ecg(variant: int, fs: float, seconds: float) -> ECG:
+    key = f"{ATTENTION_ORIGIN}:v{variant}:{fs:g}Hz:{seconds:g}s"
+    record = EcgRecord(
+        source_key=key,
+        signal=attention_signal(variant, fs=fs, seconds=seconds),
+        sampling_rate=fs,
+        source=ECG.Source.SYNTHETIC,
+        origin=ATTENTION_ORIGIN,
+        generator_name=ATTENTION_ORIGIN,
+    )
+    ecg_import(records=[record])
+    return ECG.objects.without_signal().get(source_key=key)
+
+
+def _validation_text(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "; ".join(f"{k}: {' '.join(v)}" for k, v in sorted(exc.message_dict.items()))
+    return " ".join(exc.messages)

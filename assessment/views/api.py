@@ -1,0 +1,127 @@
+"""REST API: staff manage studies; readers list their own items and post judgments."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from assessment.errors import AlreadyAnsweredError, AnswerError, AssessmentError
+from assessment.models import Assignment, Judgment, Study
+from assessment.serializers import (
+    CaseSerializer,
+    JudgmentReceiptSerializer,
+    JudgmentSubmitSerializer,
+    ReaderAssignmentSerializer,
+    StudySeedSerializer,
+    StudySerializer,
+)
+from assessment.services import judgment_submit, study_close, study_open, study_seed
+
+
+class StudyViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):  # fmt: skip
+    """Studies (staff only). Creating one seeds it from the ECG store."""
+
+    queryset = Study.objects.all()
+    serializer_class = StudySerializer
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=StudySeedSerializer, responses={201: StudySerializer})
+    def create(self, request: Request) -> Response:
+        """Seed a study (``study_seed``); bad requests say what is wrong."""
+        seed = StudySeedSerializer(data=request.data)
+        seed.is_valid(raise_exception=True)
+        try:
+            study = study_seed(**seed.seed_kwargs())
+        except AssessmentError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response(StudySerializer(study).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: StudySerializer})
+    @action(detail=True, methods=["post"])
+    def open(self, request: Request, pk: str) -> Response:
+        """Freeze the study and build every reader's assignments."""
+        return self._lifecycle(study_open)
+
+    @extend_schema(request=None, responses={200: StudySerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        """Stop accepting judgments."""
+        return self._lifecycle(study_close)
+
+    def _lifecycle(self, service) -> Response:
+        try:
+            study = service(study=self.get_object())
+        except AssessmentError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response(StudySerializer(study).data)
+
+
+class StudyCaseList(generics.ListAPIView):
+    """A study's cases with provenance (staff only)."""
+
+    serializer_class = CaseSerializer
+    permission_classes = [IsAdminUser]
+
+    def get_queryset(self):
+        study = get_object_or_404(Study, pk=self.kwargs["pk"])
+        return study.cases.all()
+
+
+class MyAssignmentList(generics.ListAPIView):
+    """The requesting reader's own items in opened studies, blinded."""
+
+    serializer_class = ReaderAssignmentSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        return (
+            Assignment.objects.filter(enrolment__reader=self.request.user)
+            .exclude(enrolment__study__status=Study.Status.DRAFT)
+            .select_related("enrolment__study", "case")
+            .annotate(answered=Exists(Judgment.objects.filter(assignment=OuterRef("pk"))))
+            .order_by("enrolment_id", "position")
+        )
+
+
+class JudgmentCreate(generics.GenericAPIView):
+    """Post a judgment; replaying a ``client_token`` returns the stored one (200)."""
+
+    serializer_class = JudgmentSubmitSerializer
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={
+            201: JudgmentReceiptSerializer,
+            200: JudgmentReceiptSerializer,
+            400: OpenApiResponse(description="the answer breaks the item's rules"),
+            404: OpenApiResponse(description="no such item among the reader's own"),
+            409: OpenApiResponse(description="already answered; changes not allowed"),
+        }
+    )
+    def post(self, request: Request) -> Response:
+        submit = self.get_serializer(data=request.data)
+        submit.is_valid(raise_exception=True)
+        try:
+            result = judgment_submit(reader=request.user, **submit.service_kwargs())
+        except Assignment.DoesNotExist as exc:
+            raise NotFound from exc
+        except AlreadyAnsweredError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except AnswerError as exc:
+            raise ValidationError({exc.field: [exc.message]}) from exc
+        except AssessmentError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        judgment = result.judgment
+        judgment.created = result.created
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(JudgmentReceiptSerializer(judgment).data, status=code)

@@ -1,0 +1,62 @@
+"""Staff pages: the study list and a study's detail page (progress, cases, open/close).
+
+The detail page (``assessment:staff-study-detail``) is where reports and exports link from.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from assessment.errors import AssessmentError
+from assessment.models import Study
+from assessment.selectors import study_reader_progress
+from assessment.services import study_close, study_open
+from assessment.views.access import staff_only
+
+
+@staff_only
+def study_list(request: HttpRequest) -> HttpResponse:
+    """Every study with its status."""
+    return render(request, "assessment/staff/study_list.html", {"studies": Study.objects.all()})
+
+
+@staff_only
+def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A study's settings, seeding summary, cases and per-reader progress."""
+    study = get_object_or_404(Study, pk=pk)
+    context = {
+        "study": study,
+        "cases": study.cases.select_related("real_ecg", "synthetic_ecg").defer(
+            "real_ecg__signal_blob", "synthetic_ecg__signal_blob"
+        ),
+        "readers": study_reader_progress(study),
+    }
+    return render(request, "assessment/staff/study_detail.html", context)
+
+
+@require_POST
+@staff_only
+def study_open_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Freeze and open a draft study."""
+    return _lifecycle(request, pk, study_open, "opened")
+
+
+@require_POST
+@staff_only
+def study_close_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop accepting judgments."""
+    return _lifecycle(request, pk, study_close, "closed")
+
+
+def _lifecycle(request: HttpRequest, pk: int, service, verb: str) -> HttpResponse:
+    study = get_object_or_404(Study, pk=pk)
+    try:
+        service(study=study)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Study '{study.name}' {verb}.")
+    return redirect("assessment:staff-study-detail", pk=study.pk)

@@ -1,0 +1,199 @@
+"""The staff dashboard of a study: reader progress, running statistics, access and queries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from assessment.models import Assignment, Case, Enrolment, Judgment, Study
+from assessment.reporting import DASHBOARD_N_BOOT
+from assessment.selectors import judgments_frame
+from assessment.stats.summary import study_summary
+from tests.assessment.answering import alice_right_bob_alternates, answer_all
+from tests.assessment.conftest import seed
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def busy_study(small_store, reader_a, reader_b) -> Study:
+    """Alice and bob finish (with repeats and an attention check), carol answers 3, dave 0."""
+    UserFactory(username="carol")
+    UserFactory(username="dave")
+    study = seed(
+        readers=("alice", "bob", "carol", "dave"),
+        settings={"attention_checks": 1, "repeat_share": 0.25},
+    )
+    answer_all(study, alice_right_bob_alternates, limit={"carol": 3, "dave": 0})
+    return study
+
+
+def dashboard_url(study: Study) -> str:
+    return reverse("reports:dashboard", args=[study.pk])
+
+
+def progress_of(response) -> dict:
+    return {row.reader: row for row in response.context["dashboard"].readers}
+
+
+def test_progress_per_reader_matches_the_stored_judgments(client_admin, busy_study):
+    response = client_admin.get(dashboard_url(busy_study))
+
+    assert response.status_code == 200
+    rows = progress_of(response)
+    assert list(rows) == ["alice", "bob", "carol", "dave"]
+    for name, row in rows.items():
+        enrolment = Enrolment.objects.get(study=busy_study, reader__username=name)
+        judgments = Judgment.objects.filter(assignment__enrolment=enrolment)
+        assert row.assigned == enrolment.assignments.count() >= 11  # 8 cases, 2 repeats, 1 check
+        assert row.answered == judgments.count()
+        main = judgments.filter(
+            assignment__phase=Assignment.Phase.MAIN, assignment__case__kind=Case.Kind.MAIN
+        )
+        times = [ms / 1000 for ms in main.values_list("active_time_ms", flat=True)]
+        assert row.median_time_s == (pytest.approx(np.median(times)) if times else None)
+    assert rows["carol"].answered == 3 and rows["dave"].answered == 0
+    assert rows["alice"].completion_pct == 100.0 and rows["alice"].completed
+    assert rows["carol"].completion_pct == pytest.approx(300 / rows["carol"].assigned)
+    carol_last = Judgment.objects.filter(assignment__enrolment__reader__username="carol").aggregate(
+        last=Max("answered_at")
+    )["last"]
+    assert rows["carol"].last_activity == carol_last
+    assert (
+        rows["alice"].last_activity == Enrolment.objects.get(reader__username="alice").completed_at
+    )
+
+
+def test_attention_pass_rate_counts_checks_answered_right(client_admin, busy_study):
+    rows = progress_of(client_admin.get(dashboard_url(busy_study)))
+
+    check = Assignment.objects.get(
+        enrolment__study=busy_study, enrolment__reader__username="bob", case__kind="attention"
+    )
+    bob_passed = int(check.position % 2 == 0)  # bob is right on even positions only
+    assert (rows["alice"].attention_passed, rows["alice"].attention_total) == (1, 1)
+    assert (rows["bob"].attention_passed, rows["bob"].attention_total) == (bob_passed, 1)
+    assert rows["alice"].attention_pct == 100.0
+    assert rows["dave"].attention_total == 0 and rows["dave"].attention_pct is None
+
+
+def test_overall_completion_sums_every_reader(client_admin, busy_study):
+    response = client_admin.get(dashboard_url(busy_study))
+
+    dashboard = response.context["dashboard"]
+    stored = Judgment.objects.filter(assignment__enrolment__study=busy_study).count()
+    assigned = Assignment.objects.filter(enrolment__study=busy_study).count()
+    assert (dashboard.answered, dashboard.assigned) == (stored, assigned)
+    cell = f"{stored} / {assigned} ({100 * stored / assigned:.1f}%)"
+    assert cell in response.content.decode()
+
+
+def test_statistics_are_the_study_summary_with_the_dashboard_bootstrap(client_admin, busy_study):
+    response = client_admin.get(dashboard_url(busy_study))
+
+    dashboard = response.context["dashboard"]
+    expected = study_summary(judgments_frame(busy_study), seed=0, n_boot=DASHBOARD_N_BOOT)
+    assert dashboard.summary == expected
+    paired = expected["designs"]["paired"]["all_rounds"]
+    html = response.content.decode()
+    section = html[html.index('id="stats-paired"') :]
+    assert f"{paired['accuracy']['accuracy']:.3f} [{paired['accuracy']['ci_low']:.3f}" in section
+    assert f"{paired['accuracy']['tost']['p_value']:.4f}" in section
+    assert f"{paired['detection']['d_prime']:.3f}" in section
+    kappa = expected["designs"]["paired"]["agreement"]["1"]["fleiss_kappa"]
+    assert f'<td class="fleiss-kappa">{kappa:.3f}</td>' in section
+
+
+def test_forest_plot_has_a_row_per_reader_and_the_pooled_estimate(client_admin, busy_study):
+    response = client_admin.get(dashboard_url(busy_study))
+
+    (design,) = response.context["dashboard"].designs
+    labels = [row.label for row in design.forest]
+    assert labels == ["alice", "bob", "carol", "Pooled (reader x case bootstrap)"]
+    alice = design.forest[0]
+    assert (alice.estimate, alice.x) == (1.0, "100.00")
+    # Clopper-Pearson lower bound when every answer is right: (alpha / 2) ** (1 / n).
+    assert float(alice.x_low) == pytest.approx(100 * 0.025 ** (1 / alice.n), abs=0.005)
+    html = response.content.decode()
+    assert html.count('<circle class="estimate"') == 4
+    assert 'cx="100.00%"' in html
+
+
+def test_dashboard_queries_do_not_grow_with_readers(
+    client_admin, busy_study, django_assert_max_num_queries
+):
+    # session, user, study, enrolment progress, main judgments, attention checks
+    with django_assert_max_num_queries(6):
+        response = client_admin.get(dashboard_url(busy_study))
+    assert len(response.context["dashboard"].readers) == 4
+
+
+def test_study_without_judgments_states_n_zero(client_admin, small_store, reader_a):
+    study = seed(readers=("alice",))
+
+    response = client_admin.get(dashboard_url(study))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="n-judgments">n = 0<' in html
+    assert 'id="no-judgments"' in html
+    assert response.context["dashboard"].designs == []
+    assert progress_of(response)["alice"].answered == 0
+
+
+def test_draft_study_without_assignments_renders(client_admin, small_store, reader_a):
+    study = seed(readers=("alice",), open_now=False)
+
+    response = client_admin.get(dashboard_url(study))
+
+    assert response.status_code == 200
+    assert response.context["dashboard"].completion_pct is None
+    assert progress_of(response)["alice"].assigned == 0
+
+
+def test_dashboard_links_every_download(client_admin, busy_study):
+    html = client_admin.get(dashboard_url(busy_study)).content.decode()
+
+    for fmt in ("csv", "json", "html"):
+        assert f'href="{reverse("reports:export", args=[busy_study.pk, fmt])}"' in html
+
+
+def test_reader_gets_404(client_a, busy_study):
+    assert client_a.get(dashboard_url(busy_study)).status_code == 404
+
+
+def test_anonymous_visitor_is_sent_to_login(client, busy_study):
+    response = client.get(dashboard_url(busy_study))
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={dashboard_url(busy_study)}"
+
+
+def test_unknown_study_is_404(client_admin, db):
+    assert client_admin.get(reverse("reports:dashboard", args=[999_999])).status_code == 404
+
+
+def test_single_design_shows_yes_no_d_prime_and_criterion(client_admin, small_store, reader_a):
+    study = seed(design="single", readers=("alice",))
+    answer_all(study, lambda username, item: item.position % 3 != 0)
+
+    response = client_admin.get(dashboard_url(study))
+
+    (design,) = response.context["dashboard"].designs
+    detection = response.context["dashboard"].summary["designs"]["single"]["all_rounds"]
+    signal = detection["detection"]["signal_detection"]
+    assert design.design == "single"
+    assert (design.d_prime, design.criterion_c) == (signal["d_prime"], signal["criterion_c"])
+    assert f"(criterion c {signal['criterion_c']:.3f})" in response.content.decode()
+
+
+def test_study_links_snippet_points_at_dashboard_and_downloads(small_store, reader_a):
+    study = seed(readers=("alice",))
+
+    html = render_to_string("assessment/reports/_study_links.html", {"study": study})
+
+    assert f'href="{dashboard_url(study)}"' in html
+    for fmt in ("csv", "json", "html"):
+        assert f'href="{reverse("reports:export", args=[study.pk, fmt])}"' in html

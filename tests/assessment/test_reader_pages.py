@@ -1,0 +1,205 @@
+"""The reader's browser workflow, page by page (Django test client)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from assessment.models import Assignment, Enrolment, Judgment
+from tests.assessment.conftest import ready, seed
+
+pytestmark = pytest.mark.django_db
+
+
+def enrolment_of(reader) -> Enrolment:
+    return Enrolment.objects.get(reader=reader)
+
+
+def answer(client: Client, response, **fields):
+    """Post an answer on the item page ``response`` came from, with the page's own token."""
+    html = response.content.decode()
+    token = re.search(r'name="client_token" value="([^"]+)"', html).group(1)
+    data = {"client_token": token, "active_time_ms": "2100", "answer_changes": "1", **fields}
+    return client.post(response.request["PATH_INFO"], data)
+
+
+def test_login_required_everywhere(paired_study, reader_a):
+    enrolment = enrolment_of(reader_a)
+    item = enrolment.assignments.first()
+    anonymous = Client()
+    for url in [
+        reverse("assessment:home"),
+        reverse("assessment:continue", args=[enrolment.token]),
+        reverse("assessment:consent", args=[enrolment.token]),
+        reverse("assessment:item", args=[item.token]),
+        reverse("assessment:panel-image", args=[item.panel_a_token]),
+        reverse("assessment:staff-study-list"),
+    ]:
+        response = anonymous.get(url)
+        assert response.status_code == 302 and "/login/" in response.url, url
+    assert anonymous.get("/api/my/assignments/").status_code == 403
+
+
+def test_first_visit_consent_profile_instructions_then_items(paired_study, reader_a, client_a):
+    enrolment = enrolment_of(reader_a)
+    response = client_a.get(reverse("assessment:home"))
+    assert enrolment.token in response.content.decode()
+    response = client_a.get(reverse("assessment:continue", args=[enrolment.token]), follow=True)
+    assert response.templates[0].name == "assessment/consent.html"
+    refused = client_a.post(response.request["PATH_INFO"], {"specialty": "cardiology"})
+    assert refused.status_code == 200 and "This field is required" in refused.content.decode()
+    response = client_a.post(
+        response.request["PATH_INFO"],
+        {"consent": "on", "specialty": "emergency medicine", "years_experience": "7",
+         "ecgs_per_week": "40"},
+        follow=True,
+    )  # fmt: skip
+    assert response.templates[0].name == "assessment/instructions.html"
+    assert reader_a.reader_profile.years_experience == 7
+    response = client_a.post(response.request["PATH_INFO"], {}, follow=True)
+    first = enrolment.assignments.order_by("position").first()
+    assert response.request["PATH_INFO"] == reverse("assessment:item", args=[first.token])
+    assert 'id="answer-top"' in response.content.decode()
+
+
+def test_submit_moves_to_the_next_item_and_records_times(paired_study, reader_a, client_a):
+    ready(enrolment_of(reader_a))
+    items = list(enrolment_of(reader_a).assignments.order_by("position"))
+    page = client_a.get(reverse("assessment:item", args=[items[0].token]))
+    response = answer(client_a, page, answer="bottom", confidence="5")
+    assert response.url == reverse("assessment:item", args=[items[1].token])
+    judgment = Judgment.objects.get()
+    assert (judgment.answer, judgment.confidence, judgment.active_time_ms) == ("bottom", 5, 2100)
+    assert judgment.answer_changes == 1
+    assert judgment.shown_at <= judgment.answered_at
+
+
+def test_double_posted_form_stores_one_judgment(paired_study, reader_a, client_a):
+    ready(enrolment_of(reader_a))
+    first = enrolment_of(reader_a).assignments.order_by("position").first()
+    page = client_a.get(reverse("assessment:item", args=[first.token]))
+    answer(client_a, page, answer="top", confidence="3")
+    again = answer(client_a, page, answer="top", confidence="3")
+    assert again.status_code == 302 and Judgment.objects.count() == 1
+
+
+def test_resume_after_logout_goes_to_the_next_unanswered_item(paired_study, reader_a, client_a):
+    enrolment = ready(enrolment_of(reader_a))
+    items = list(enrolment.assignments.order_by("position"))
+    for item in items[:3]:
+        page = client_a.get(reverse("assessment:item", args=[item.token]))
+        answer(client_a, page, answer="top", confidence="2")
+    client_a.logout()
+    client_a.force_login(reader_a)
+    response = client_a.get(reverse("assessment:continue", args=[enrolment.token]))
+    assert response.url == reverse("assessment:item", args=[items[3].token])
+    # An answered item cannot be revisited when changes are not allowed.
+    back = client_a.get(reverse("assessment:item", args=[items[0].token]))
+    assert back.url == reverse("assessment:item", args=[items[3].token])
+
+
+def test_back_navigation_only_when_changes_are_allowed(small_store, reader_a, client_a):
+    seed(readers=("alice",), settings={"allow_answer_changes": True})
+    enrolment = ready(enrolment_of(reader_a))
+    items = list(enrolment.assignments.order_by("position"))
+    page = client_a.get(reverse("assessment:item", args=[items[0].token]))
+    answer(client_a, page, answer="top", confidence="2")
+    page = client_a.get(reverse("assessment:item", args=[items[1].token]))
+    assert f'href="{reverse("assessment:item", args=[items[0].token])}"' in page.content.decode()
+    revisit = client_a.get(reverse("assessment:item", args=[items[0].token]))
+    assert revisit.status_code == 200 and "Save change" in revisit.content.decode()
+    answer(client_a, revisit, answer="bottom", confidence="6")
+    assert Judgment.objects.get().answer == "bottom"
+
+
+def test_case_page_query_count(paired_study, reader_a, client_a, django_assert_num_queries):
+    ready(enrolment_of(reader_a))
+    first = enrolment_of(reader_a).assignments.order_by("position").first()
+    url = reverse("assessment:item", args=[first.token])
+    # session, user, assignment (+study, case), next step, mark shown, progress
+    with django_assert_num_queries(6):
+        assert client_a.get(url).status_code == 200
+    with django_assert_num_queries(5):  # shown_at is already set
+        assert client_a.get(url).status_code == 200
+
+
+def test_practice_gives_feedback_and_stays_out_of_main(small_store, reader_a, client_a):
+    seed(readers=("alice",), n=6, practice=2)
+    enrolment = ready(enrolment_of(reader_a))
+    practice = enrolment.assignments.order_by("position").first()
+    assert practice.phase == "practice"
+    page = client_a.get(reverse("assessment:item", args=[practice.token]))
+    assert "Practice item 1 of 2" in page.content.decode()
+    response = answer(client_a, page, answer="top", confidence="2")
+    assert response.url == reverse("assessment:feedback", args=[practice.token])
+    feedback = client_a.get(response.url).content.decode()
+    truth = "top" if practice.synthetic_on_top else "bottom"
+    expected = "The top ECG (A) was synthetic" if truth == "top" else "The bottom ECG (B)"
+    assert expected in feedback
+    assert f'data-correct="{"true" if truth == "top" else "false"}"' in feedback
+
+
+def test_main_items_have_no_feedback_page(paired_study, reader_a, client_a):
+    ready(enrolment_of(reader_a))
+    first = enrolment_of(reader_a).assignments.order_by("position").first()
+    assert client_a.get(reverse("assessment:feedback", args=[first.token])).status_code == 404
+
+
+def test_unaware_phase_then_reveal_then_main(small_store, reader_a, client_a):
+    seed(readers=("alice",), n=4, unaware=2, settings={"unaware_phase": True})
+    enrolment = ready(enrolment_of(reader_a))
+    unaware = list(enrolment.assignments.filter(phase="unaware").order_by("position"))
+    assert len(unaware) == 2
+    instructions = client_a.get(reverse("assessment:instructions", args=[enrolment.token]))
+    assert instructions.status_code == 302  # already acknowledged
+    for item in unaware:
+        page = client_a.get(reverse("assessment:item", args=[item.token]))
+        html = page.content.decode()
+        assert "synthetic" not in html.lower() and "question-source" not in html
+        response = answer(client_a, page, quality="4", label_consistent="yes")
+    assert response.url == reverse("assessment:reveal", args=[enrolment.token])
+    reveal = client_a.get(response.url).content.decode()
+    assert "generated by a computer model" in reveal
+    response = client_a.post(reverse("assessment:reveal", args=[enrolment.token]), {})
+    main = enrolment.assignments.filter(phase="main").order_by("position").first()
+    assert response.url == reverse("assessment:item", args=[main.token])
+    stored = Judgment.objects.filter(assignment__phase="unaware")
+    assert [(j.quality, j.label_consistent, j.answer) for j in stored] == [(4, True, "")] * 2
+
+
+def test_done_page_after_the_last_item(small_store, reader_a, client_a):
+    seed(readers=("alice",), n=2)
+    enrolment = ready(enrolment_of(reader_a))
+    for item in enrolment.assignments.order_by("position"):
+        page = client_a.get(reverse("assessment:item", args=[item.token]))
+        response = answer(client_a, page, answer="top", confidence="1")
+    assert response.url == reverse("assessment:done", args=[enrolment.token])
+    done = client_a.get(response.url)
+    assert 'id="completion-message"' in done.content.decode()
+    enrolment.refresh_from_db()
+    assert enrolment.completed_at is not None
+
+
+def test_csrf_is_enforced_on_answers(paired_study, reader_a):
+    ready(enrolment_of(reader_a))
+    first = enrolment_of(reader_a).assignments.order_by("position").first()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(reader_a)
+    response = client.post(
+        reverse("assessment:item", args=[first.token]),
+        {"answer": "top", "confidence": "3", "client_token": str(uuid.uuid4())},
+    )
+    assert response.status_code == 403 and not Judgment.objects.exists()
+
+
+def test_draft_study_is_invisible_to_readers(small_store, reader_a, client_a):
+    seed(readers=("alice",), open_now=False)
+    enrolment = enrolment_of(reader_a)
+    assert client_a.get(reverse("assessment:continue", args=[enrolment.token])).status_code == 404
+    home = client_a.get(reverse("assessment:home")).content.decode()
+    assert enrolment.token not in home and 'id="no-studies"' in home
+    assert not Assignment.objects.exists()
