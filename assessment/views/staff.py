@@ -6,6 +6,7 @@ The detail page (``assessment:staff-study-detail``) is where reports and exports
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -15,6 +16,7 @@ from assessment.models import Study
 from assessment.selectors import study_reader_progress
 from assessment.services import study_close, study_open
 from assessment.views.access import staff_only
+from generator.standins import STANDIN_ORIGIN
 
 
 @staff_only
@@ -33,6 +35,9 @@ def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "real_ecg__signal_blob", "synthetic_ecg__signal_blob"
         ),
         "readers": study_reader_progress(study),
+        "uses_standins": study.cases.filter(
+            Q(real_ecg__origin=STANDIN_ORIGIN) | Q(synthetic_ecg__origin=STANDIN_ORIGIN)
+        ).exists(),
     }
     return render(request, "assessment/staff/study_detail.html", context)
 
