@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "generator",
     "ecg_render",
     "assessment",
@@ -121,6 +122,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Blinded studies of real versus synthetic 12-lead ECGs.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the installed sidecar package: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery: a real Redis broker when CELERY_BROKER_URL is set, else eager (demo only).
