@@ -86,3 +86,16 @@ def test_a_bad_record_after_a_good_one_keeps_nothing(broken_copy, shared_data):
     with pytest.raises(CommandError, match="unknown lead names"):
         run(good, broken_copy)
     assert ECG.objects.count() == 0
+
+
+def test_nan_samples_are_refused(tmp_path, shared_data):
+    reference = wfdb.rdrecord(str(shared_data / "ptbxl_sample" / "00001_lr"))
+    signal = reference.p_signal.copy()
+    signal[100:110, 3] = np.nan  # written as the format's invalid-sample value
+    wfdb.wrsamp(
+        "gap", fs=100, units=reference.units, sig_name=reference.sig_name, p_signal=signal,
+        fmt=["16"] * 12, adc_gain=[1000.0] * 12, baseline=[0] * 12, write_dir=str(tmp_path),
+    )  # fmt: skip
+    with pytest.raises(CommandError, match=r"gap.dat: signal contains NaN/inf samples"):
+        run(tmp_path / "gap")
+    assert ECG.objects.count() == 0
