@@ -15,7 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 
-from ecg_render.responses import CONTENT_TYPES, rendered_response
+from ecg_render.formats import CONTENT_TYPES
+from ecg_render.responses import rendered_response
 
 
 @cache

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ecg_render.formats import CONTENT_TYPES, render_bytes
 from ecg_render.options import GAINS_MM_MV, LAYOUTS, PAPER_SPEEDS_MM_S, RenderOptions
-from ecg_render.responses import CONTENT_TYPES, render_bytes
 from generator.core.harmonise import HarmonisationSpec, harmonise
 from generator.core.signal_codec import SignalIntegrityError
 from generator.models import ECG

@@ -1,0 +1,94 @@
+"""Input validation and trace geometry: samples mapped to 0.01 mm page coordinates."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ecg_render.layout import DURATION_S, Page, Segment
+from generator.core.leads import STANDARD_LEADS
+
+# Coordinates are kept as integer hundredths of a millimetre: at 10 mm/mV one unit is
+# 1 uV, the quantisation of PTB-XL, so real and synthetic traces land on the same grid.
+COORDINATE_SCALE = 100
+_TIME_TOLERANCE = 1e-9
+# Below this an ECG cannot be drawn faithfully (and a 2.5 s cell could hold no sample).
+MIN_FS_HZ = 50.0
+
+
+def required_samples(fs: float) -> int:
+    """Number of samples needed to fill the 10 s a layout shows."""
+    return math.ceil(DURATION_S * fs - _TIME_TOLERANCE)
+
+
+def validate_signal(signal: object, fs: object) -> tuple[np.ndarray, float]:
+    """Check a (12, N) millivolt array and its sampling rate; return them as float64/float.
+
+    Raises ValueError naming the problem: wrong shape, non-numeric or non-finite values,
+    a non-positive (or below 50 Hz) sampling rate, or fewer samples than 10 s at ``fs``.
+    Samples beyond the first 10 s are not drawn.
+    """
+    if isinstance(fs, bool) or not isinstance(fs, numbers.Real):
+        raise ValueError(f"sampling rate must be a number in Hz, got {fs!r}")
+    rate = float(fs)
+    if not math.isfinite(rate) or rate <= 0:
+        raise ValueError(f"sampling rate must be a positive finite number of Hz, got {fs!r}")
+    if rate < MIN_FS_HZ:
+        raise ValueError(f"sampling rate {rate:g} Hz is below the minimum of {MIN_FS_HZ:g} Hz")
+    array = np.asarray(signal)
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"signal must be a real numeric array, got dtype {array.dtype}")
+    if array.ndim != 2 or array.shape[0] != len(STANDARD_LEADS):
+        raise ValueError(
+            f"signal must have shape (12, samples) in standard lead order, got {array.shape}"
+        )
+    array = array.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(array)):
+        raise ValueError("signal contains NaN or infinite values")
+    needed = required_samples(rate)
+    if array.shape[1] < needed:
+        raise ValueError(
+            f"signal has {array.shape[1]} samples but the layout needs {needed} "
+            f"({DURATION_S:g} s at {rate:g} Hz)"
+        )
+    return array[:, :needed], rate
+
+
+def segment_samples(segment: Segment, fs: float, n_samples: int) -> np.ndarray:
+    """Indices of the samples whose time lies in the segment's closed window."""
+    first = max(math.ceil(segment.start_s * fs - _TIME_TOLERANCE), 0)
+    last = min(math.floor(segment.end_s * fs + _TIME_TOLERANCE), n_samples - 1)
+    return np.arange(first, last + 1)
+
+
+def segment_trace(
+    signal: np.ndarray, fs: float, segment: Segment, page: Page
+) -> tuple[np.ndarray, np.ndarray]:
+    """Page coordinates (integer hundredths of mm) of one lead segment.
+
+    Amplitudes are never rescaled: a large deflection leaves its row band.
+    """
+    indices = segment_samples(segment, fs, signal.shape[1])
+    values = signal[STANDARD_LEADS.index(segment.lead), indices]
+    if segment.inverted:
+        values = -values
+    x = segment.x_mm + (indices / fs - segment.start_s) * page.speed_mm_s
+    y = segment.baseline_mm - values * page.gain_mm_mv
+    return quantise(x), quantise(y)
+
+
+def quantise(values_mm: np.ndarray) -> np.ndarray:
+    """Millimetres rounded to integer hundredths of a millimetre."""
+    return np.rint(np.asarray(values_mm, dtype=np.float64) * COORDINATE_SCALE).astype(np.int64)
+
+
+def format_hundredths(value: int) -> str:
+    """Fixed formatting of a hundredths-of-mm integer: '12.5', '-0.07', '40'."""
+    return f"{value / COORDINATE_SCALE:.2f}".rstrip("0").rstrip(".")
+
+
+def format_mm(value: float) -> str:
+    """A millimetre value rounded to 0.01 mm and formatted like :func:`format_hundredths`."""
+    return format_hundredths(int(quantise(np.float64(value))))

@@ -1,0 +1,87 @@
+"""A real PTB-XL record and an SSSD-ECG sample render to files of identical structure."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+import wfdb
+from PIL import Image
+
+from ecg_render import LAYOUTS, RenderOptions, plotly_figure, render_png, render_svg
+from generator.core.leads import from_order, reorder_leads
+from tests.ecg_render.svg_reading import parse
+
+FS = 100.0
+# Page sizes at 25 mm/s and 10 mm/mV: 5 mm margins, 10 mm pulse, 250 mm, 10 mm footer.
+PAGE_MM = {"3x4+R": (175, 270), "6x2": (195, 270), "cabrera": (195, 270), "12x1": (375, 270)}
+
+
+@pytest.fixture
+def real(shared_data) -> np.ndarray:
+    record = wfdb.rdrecord(str(shared_data / "ptbxl_sample" / "00001_lr"))
+    assert record.fs == FS
+    return reorder_leads(record.p_signal.T, record.sig_name)
+
+
+@pytest.fixture
+def synthetic(shared_data) -> np.ndarray:
+    rows = np.load(shared_data / "sssd_ecg_turing22" / "synthetic.npy")
+    return from_order(rows[0], "sssd")
+
+
+def svg_skeleton(svg: str) -> list[tuple[str, dict[str, str], str | None]]:
+    """Every element's tag, attributes and text, with trace path data left out."""
+    skeleton = []
+    for element in parse(svg).iter():
+        attributes = dict(element.attrib)
+        if "data-lead" in attributes:
+            attributes.pop("d")
+        skeleton.append((element.tag, attributes, element.text))
+    return skeleton
+
+
+def figure_skeleton(value: Any, key: str = "") -> Any:
+    """A figure with each trace's coordinate lists replaced by their lengths."""
+    if isinstance(value, dict):
+        return {k: figure_skeleton(v, k) for k, v in value.items()}
+    if isinstance(value, list) and key in {"x", "y"}:
+        return ("values", len(value))
+    if isinstance(value, list):
+        return [figure_skeleton(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_svg_structure_does_not_tell_real_from_synthetic(real, synthetic, layout):
+    options = RenderOptions(layout=layout)
+    real_svg, synthetic_svg = render_svg(real, FS, options), render_svg(synthetic, FS, options)
+    assert real_svg != synthetic_svg  # the traces differ ...
+    assert svg_skeleton(real_svg) == svg_skeleton(synthetic_svg)  # ... and nothing else
+    assert real_svg.count("<") == synthetic_svg.count("<")
+
+
+@pytest.mark.parametrize("layout", ["3x4+R", "cabrera"])
+def test_plotly_structure_does_not_tell_real_from_synthetic(real, synthetic, layout):
+    options = RenderOptions(layout=layout)
+    real_figure = plotly_figure(real, FS, options)
+    synthetic_figure = plotly_figure(synthetic, FS, options)
+    assert real_figure != synthetic_figure
+    assert figure_skeleton(real_figure) == figure_skeleton(synthetic_figure)
+    # Time (x) is shared; only the amplitudes (y) of the lead traces differ.
+    for a, b in zip(real_figure["data"], synthetic_figure["data"], strict=True):
+        assert a["x"] == b["x"]
+
+
+def test_every_layout_of_the_real_record_is_written_for_viewing(real, tmp_path):
+    """Writes the PNGs a person looks at (run with --basetemp to keep them)."""
+    for layout in LAYOUTS:
+        png = render_png(real, FS, RenderOptions(layout=layout), dpi=100)
+        path = tmp_path / f"ptbxl_00001_{layout}.png"
+        path.write_bytes(png)
+        image = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+        height_mm, width_mm = PAGE_MM[layout]
+        assert image.shape == (round(height_mm * 100 / 25.4), round(width_mm * 100 / 25.4))
+        assert (image < 80).mean() > 0.005  # dark trace ink is present
