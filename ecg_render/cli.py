@@ -19,7 +19,6 @@ from ecg_render.raster import DEFAULT_DPI
 from generator.core.leads import LEAD_ORDERS, from_order
 from generator.records.wfdb_reader import read_wfdb_12lead, record_base
 
-FORMATS = CONTENT_TYPES
 WFDB_SUFFIXES = {".hea", ".dat", ""}
 
 
@@ -39,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--gain", type=float, choices=GAINS_MM_MV, default=10.0)
     parser.add_argument("--rhythm-lead", default="II")
     parser.add_argument("--clip", action="store_true", help="confine traces to their rows")
-    parser.add_argument("--format", choices=sorted(FORMATS), help="default: the output suffix")
+    parser.add_argument("--format", choices=sorted(CONTENT_TYPES), help="default: the output suffix")
     parser.add_argument("--dpi", type=float, help=f"PNG resolution (default {DEFAULT_DPI})")
     return parser
 
@@ -49,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     fmt = args.format or args.output.suffix.lstrip(".").lower()
-    if fmt not in FORMATS:
+    if fmt not in CONTENT_TYPES:
         parser.error(f"cannot tell the format from {args.output.name!r}; pass --format")
     if args.dpi is not None and fmt != "png":
         parser.error("--dpi applies only to --format png")
