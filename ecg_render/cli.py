@@ -38,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--gain", type=float, choices=GAINS_MM_MV, default=10.0)
     parser.add_argument("--rhythm-lead", default="II")
     parser.add_argument("--clip", action="store_true", help="confine traces to their rows")
-    parser.add_argument("--format", choices=sorted(CONTENT_TYPES), help="default: the output suffix")
+    parser.add_argument(
+        "--format", choices=sorted(CONTENT_TYPES), help="default: the output suffix"
+    )
     parser.add_argument("--dpi", type=float, help=f"PNG resolution (default {DEFAULT_DPI})")
     return parser
 
