@@ -118,6 +118,8 @@ class StudySeedForm(forms.Form):
     repeat_share = forms.FloatField(min_value=0, max_value=1, initial=0)
     repeat_min_distance = forms.IntegerField(min_value=0, initial=5)
     attention_checks = forms.IntegerField(min_value=0, initial=0)
+    equivalence_low = forms.FloatField(min_value=0, max_value=0.5, initial=0.40)
+    equivalence_high = forms.FloatField(min_value=0.5, max_value=1, initial=0.60)
     assignment_mode = forms.ChoiceField(choices=Study.AssignmentMode.choices)
     anchor_count = forms.IntegerField(min_value=0, initial=0)
     block_count = forms.IntegerField(min_value=1, initial=1)
@@ -126,8 +128,8 @@ class StudySeedForm(forms.Form):
     SETTINGS = (
         "title", "layout", "synthetic_share", "ask_confidence", "ask_label_consistency",
         "ask_reason", "unaware_phase", "show_progress", "allow_answer_changes", "repeat_share",
-        "repeat_min_distance", "attention_checks", "assignment_mode", "anchor_count",
-        "block_count",
+        "repeat_min_distance", "attention_checks", "equivalence_low", "equivalence_high",
+        "assignment_mode", "anchor_count", "block_count",
     )  # fmt: skip
 
     def seed_kwargs(self) -> dict:

@@ -72,6 +72,12 @@ class Study(models.Model):
         default=5, help_text="a repeat is more than this many positions from its first showing"
     )
     attention_checks = models.PositiveSmallIntegerField(default=0)
+    equivalence_low = models.FloatField(
+        default=0.40, help_text="TOST margin: accuracy above this counts as equivalent to chance"
+    )
+    equivalence_high = models.FloatField(
+        default=0.60, help_text="TOST margin: accuracy below this counts as equivalent to chance"
+    )
     assignment_mode = models.CharField(
         max_length=20, choices=AssignmentMode.choices, default=AssignmentMode.ALL
     )
@@ -98,6 +104,11 @@ class Study(models.Model):
     @property
     def is_paired(self) -> bool:
         return self.design == self.Design.PAIRED
+
+    @property
+    def equivalence_margin(self) -> tuple[float, float]:
+        """The (low, high) accuracy band the TOST equivalence test uses."""
+        return (self.equivalence_low, self.equivalence_high)
 
     def harmonisation_spec(self) -> HarmonisationSpec:
         return HarmonisationSpec.from_dict(self.harmonisation)

@@ -38,9 +38,14 @@ class Export:
     content: str
 
 
-def report_summary(frame: pd.DataFrame, *, n_boot: int = EXPORT_N_BOOT) -> dict:
-    """``study_summary`` of a judgment frame with the report's fixed seed and default margin."""
-    return study_summary(frame, seed=REPORT_SEED, n_boot=n_boot)
+def report_summary(
+    frame: pd.DataFrame,
+    *,
+    margin: tuple[float, float] = (0.4, 0.6),
+    n_boot: int = EXPORT_N_BOOT,
+) -> dict:
+    """``study_summary`` of a judgment frame with the report's fixed seed."""
+    return study_summary(frame, margin=margin, seed=REPORT_SEED, n_boot=n_boot)
 
 
 def study_export(study: Study, fmt: str, *, n_boot: int = EXPORT_N_BOOT) -> Export:
@@ -52,7 +57,7 @@ def study_export(study: Study, fmt: str, *, n_boot: int = EXPORT_N_BOOT) -> Expo
     stem = slugify(study.name) or f"study-{study.pk}"
     if fmt == "csv":
         return Export(f"{stem}-judgments.csv", "text/csv; charset=utf-8", judgments_csv(frame))
-    summary = report_summary(frame, n_boot=n_boot)
+    summary = report_summary(frame, margin=study.equivalence_margin, n_boot=n_boot)
     if fmt == "json":
         return Export(
             f"{stem}-summary.json", "application/json; charset=utf-8", summary_json(summary)
@@ -154,7 +159,7 @@ class Dashboard:
 def study_dashboard(study: Study, *, n_boot: int = DASHBOARD_N_BOOT) -> Dashboard:
     """Reader progress and the running statistics of ``study`` in a fixed number of queries."""
     frame = judgments_frame(study)
-    summary = report_summary(frame, n_boot=n_boot)
+    summary = report_summary(frame, margin=study.equivalence_margin, n_boot=n_boot)
     low, high = summary["meta"]["margin"]
     return Dashboard(
         study=study,

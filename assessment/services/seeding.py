@@ -44,6 +44,8 @@ SETTING_FIELDS = (
     "repeat_share",
     "repeat_min_distance",
     "attention_checks",
+    "equivalence_low",
+    "equivalence_high",
     "assignment_mode",
     "anchor_count",
     "block_count",
@@ -150,6 +152,8 @@ def _new_study(
     for share in ("synthetic_share", "repeat_share"):
         if not 0.0 <= getattr(study, share) <= 1.0:
             raise StudySeedError(f"{share} must be within 0..1")
+    if not 0.0 < study.equivalence_low < 0.5 < study.equivalence_high < 1.0:
+        raise StudySeedError("the equivalence margin must satisfy 0 < low < 0.5 < high < 1")
     if not 2 <= study.quality_scale_max <= 10:
         raise StudySeedError("quality_scale_max must be within 2..10")
     rotating = study.assignment_mode == Study.AssignmentMode.ANCHOR_ROTATING

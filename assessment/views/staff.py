@@ -42,15 +42,15 @@ def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "assessment/staff/study_detail.html", context)
 
 
-@staff_only
 @require_POST
+@staff_only
 def study_open_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Freeze and open a draft study."""
     return _lifecycle(request, pk, study_open, "opened")
 
 
-@staff_only
 @require_POST
+@staff_only
 def study_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Stop accepting judgments."""
     return _lifecycle(request, pk, study_close, "closed")
