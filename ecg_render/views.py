@@ -24,8 +24,8 @@ def _resolvers() -> tuple:
     return tuple(import_string(path) for path in settings.ECG_RENDER_RESOLVERS)
 
 
+@login_required  # first, so a wrong method tells an anonymous visitor nothing
 @require_GET
-@login_required
 def rendered_ecg(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     """Serve the ECG behind ``token`` as SVG, PNG, PDF or Plotly JSON."""
     if fmt not in CONTENT_TYPES:

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 @pytest.mark.django_db
 def test_api_docs_load_no_external_assets(client):
-    user = get_user_model().objects.create_user("doc-reader", password="pw-doc-reader-1")
+    user = get_user_model().objects.create_user("researcher", password="pw-res-1", is_staff=True)
     client.force_login(user)
     page = client.get(reverse("api-docs"))
     assert page.status_code == 200
@@ -20,3 +20,11 @@ def test_api_docs_load_no_external_assets(client):
     assert not [s for s in sources if s.startswith(("http://", "https://", "//"))]
     schema = client.get(reverse("api-schema"))
     assert schema.status_code == 200 and b"openapi" in schema.content
+
+
+@pytest.mark.django_db
+def test_readers_cannot_read_the_api_schema(client):
+    reader = get_user_model().objects.create_user("reader", password="pw-reader-1")
+    client.force_login(reader)
+    assert client.get(reverse("api-schema")).status_code == 403
+    assert client.get(reverse("api-docs")).status_code == 403

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assessment.answers import Answer, validate_answer
@@ -96,7 +96,11 @@ def judgment_submit(
         answer_changes=answer_changes,
     )
     _apply(judgment, valid)
-    judgment.save()
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+            judgment.save()
+    except IntegrityError as exc:  # the same client token raced in for another item
+        raise AnswerError("client_token", "this token was already used for another item") from exc
     return SubmitResult(judgment, created=True)
 
 

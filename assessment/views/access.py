@@ -12,7 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Anonymous visitors go to the login page; signed-in non-staff users get 404.
 
-    Readers never learn that staff pages exist.
+    Readers never learn that staff pages exist. Put it outermost, above method checks
+    such as ``require_POST``, or a wrong method would answer 405 before this 404.
     """
 
     @wraps(view)

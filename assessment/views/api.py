@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -84,9 +84,15 @@ class MyAssignmentList(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
 
     def get_queryset(self):
+        # Before the reveal of an unaware-phase study, only its unaware items are listed:
+        # later items would tell the reader that synthetic ECGs are coming.
+        before_reveal = Q(
+            enrolment__study__unaware_phase=True, enrolment__revealed_at__isnull=True
+        ) & ~Q(phase=Assignment.Phase.UNAWARE)
         return (
             Assignment.objects.filter(enrolment__reader=self.request.user)
             .exclude(enrolment__study__status=Study.Status.DRAFT)
+            .exclude(before_reveal)
             .select_related("enrolment__study", "case")
             .annotate(answered=Exists(Judgment.objects.filter(assignment=OuterRef("pk"))))
             .order_by("enrolment_id", "position")

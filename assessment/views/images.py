@@ -15,8 +15,8 @@ from assessment.selectors import panel_for_reader, panel_signal
 from ecg_render.responses import rendered_response
 
 
-@require_GET
 @login_required
+@require_GET
 def panel_image(request: HttpRequest, token: str) -> HttpResponse:
     """The reader's own ECG panel as SVG; any other token is a 404."""
     found = panel_for_reader(token, request.user)

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
 
 from assessment.errors import AlreadyAnsweredError, AnswerError, StudyStateError
 from assessment.forms import AcknowledgeForm, ConsentForm, JudgmentForm
@@ -44,20 +45,28 @@ _STEP_URLS = {
     "closed": "assessment:closed",
 }
 
+# Pages with a form take GET and POST only, so PUT/DELETE/HEAD never render (or mark
+# shown) an item; the others are read-only. Both sit below login_required, so an
+# anonymous visitor always gets the login page whatever the method.
+require_get_or_post = require_http_methods(["GET", "POST"])
+
 
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The reader's studies."""
     return render(request, "assessment/home.html", {"enrolments": reader_enrolments(request.user)})
 
 
 @login_required
+@require_safe
 def study_continue(request: HttpRequest, token: str) -> HttpResponse:
     """Send the reader to their next step: this is how a reload or new login resumes."""
     return _to_next_step(_own_enrolment(request, token))
 
 
 @login_required
+@require_get_or_post
 def consent(request: HttpRequest, token: str) -> HttpResponse:
     """Consent and profile (specialty, experience, ECGs per week)."""
     enrolment = _own_enrolment(request, token)
@@ -87,6 +96,7 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
+@require_get_or_post
 def instructions(request: HttpRequest, token: str) -> HttpResponse:
     """How the study works; in an unaware study this says nothing of synthetic ECGs."""
     return _acknowledge(
@@ -96,6 +106,7 @@ def instructions(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
+@require_get_or_post
 def reveal(request: HttpRequest, token: str) -> HttpResponse:
     """After the unaware phase: the study includes synthetic ECGs; the main instructions."""
     return _acknowledge(
@@ -104,6 +115,7 @@ def reveal(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def done(request: HttpRequest, token: str) -> HttpResponse:
     """The completion message."""
     enrolment = _own_enrolment(request, token)
@@ -114,6 +126,7 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def closed(request: HttpRequest, token: str) -> HttpResponse:
     """The study closed before the reader finished."""
     enrolment = _own_enrolment(request, token)
@@ -122,6 +135,7 @@ def closed(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_get_or_post
 def item(request: HttpRequest, token: str) -> HttpResponse:
     """One case: the ECG panel(s), the questions and the answer form."""
     assignment = assignment_for_reader(token, request.user)
@@ -173,6 +187,7 @@ def item(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_safe
 def feedback(request: HttpRequest, token: str) -> HttpResponse:
     """Practice items only: whether the answer was right (never shown in the main phase)."""
     assignment = assignment_for_reader(token, request.user)

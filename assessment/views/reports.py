@@ -17,9 +17,9 @@ from assessment.reporting import EXPORT_FORMATS, EXPORT_N_BOOT, study_dashboard,
 from assessment.views.access import staff_only
 
 
+@staff_only
 @require_safe
 @never_cache
-@staff_only
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     """Per-reader progress, overall completion and the running statistics of a study."""
     study = get_object_or_404(Study, pk=pk)
@@ -31,9 +31,9 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "assessment/reports/dashboard.html", context)
 
 
+@staff_only
 @require_safe
 @never_cache
-@staff_only
 def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """Download the study's judgments (csv), summary (json) or self-contained report (html)."""
     if fmt not in EXPORT_FORMATS:

@@ -42,15 +42,15 @@ def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "assessment/staff/study_detail.html", context)
 
 
-@require_POST
 @staff_only
+@require_POST
 def study_open_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Freeze and open a draft study."""
     return _lifecycle(request, pk, study_open, "opened")
 
 
-@require_POST
 @staff_only
+@require_POST
 def study_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Stop accepting judgments."""
     return _lifecycle(request, pk, study_close, "closed")

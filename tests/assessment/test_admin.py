@@ -16,7 +16,8 @@ SEED_FORM = {
     "readers": "alice", "seed": "2", "practice": "1", "unaware": "0", "layout": "3x4+R",
     "synthetic_share": "0.5", "ask_confidence": "on", "show_progress": "on",
     "repeat_share": "0", "repeat_min_distance": "5", "attention_checks": "1",
-    "assignment_mode": "all", "anchor_count": "0", "block_count": "1",
+    "equivalence_low": "0.45", "equivalence_high": "0.55", "assignment_mode": "all",
+    "anchor_count": "0", "block_count": "1",
 }  # fmt: skip
 
 
@@ -28,6 +29,7 @@ def test_admin_seed_page_creates_a_study(small_store, reader_a, client_admin):
     assert response.url == reverse("admin:assessment_study_change", args=[study.pk])
     assert study.cases.count() == 6 + 1 + 1 and study.status == "draft"
     assert study.enrolments.get().reader == reader_a
+    assert study.equivalence_margin == (0.45, 0.55)
 
 
 def test_admin_seed_errors_are_shown_not_500(small_store, client_admin):

@@ -160,6 +160,7 @@ def test_unaware_phase_then_reveal_then_main(small_store, reader_a, client_a):
         page = client_a.get(reverse("assessment:item", args=[item.token]))
         html = page.content.decode()
         assert "synthetic" not in html.lower() and "question-source" not in html
+        assert "unaware" not in html.lower() and "generat" not in html.lower()
         response = answer(client_a, page, quality="4", label_consistent="yes")
     assert response.url == reverse("assessment:reveal", args=[enrolment.token])
     reveal = client_a.get(response.url).content.decode()
