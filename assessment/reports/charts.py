@@ -127,12 +127,7 @@ def stratum_chart(summary: dict, stratum: str = "superclass") -> go.Figure:
                 y=[b["estimate"] for b in boots],
                 name=design,
                 marker_color=DESIGN_COLOURS[design],
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [_gap(b["ci_high"], b["estimate"]) for b in boots],
-                    "arrayminus": [_gap(b["estimate"], b["ci_low"]) for b in boots],
-                },
+                error_y=_ci_error_bars(boots),
             )
         )
     figure.add_hline(y=0.5, line_dash="dash", line_color=CHANCE_COLOUR)
@@ -175,12 +170,7 @@ def learning_chart(summary: dict) -> go.Figure:
                 line={"color": colour, "width": 3},
                 name=f"{design} pooled",
                 legendgroup=design,
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [_gap(b["ci_high"], b["estimate"]) for b in boots],
-                    "arrayminus": [_gap(b["estimate"], b["ci_low"]) for b in boots],
-                },
+                error_y=_ci_error_bars(boots),
             )
         )
     figure.add_hline(y=0.5, line_dash="dash", line_color=CHANCE_COLOUR)
@@ -211,6 +201,16 @@ def time_chart(frame: pd.DataFrame) -> go.Figure:
         yaxis={"title": "decision time (s)", "rangemode": "tozero"},
     )
     return figure
+
+
+def _ci_error_bars(boots: list[dict]) -> dict:
+    """Asymmetric error bars from bootstrap estimates and their CI bounds."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [_gap(b["ci_high"], b["estimate"]) for b in boots],
+        "arrayminus": [_gap(b["estimate"], b["ci_low"]) for b in boots],
+    }
 
 
 def _gap(upper: float | None, lower: float | None) -> float:
