@@ -26,10 +26,7 @@ def enrolment_consent(
             "ecgs_per_week": ecgs_per_week,
         },
     )
-    if enrolment.consented_at is None:
-        enrolment.consented_at = timezone.now()
-        enrolment.save(update_fields=["consented_at"])
-    return enrolment
+    return _stamp_once(enrolment, "consented_at")
 
 
 @transaction.atomic
@@ -37,10 +34,7 @@ def enrolment_acknowledge_instructions(*, enrolment: Enrolment) -> Enrolment:
     """The reader has read the instructions."""
     if enrolment.consented_at is None:
         raise StudyStateError("consent comes before the instructions")
-    if enrolment.instructions_seen_at is None:
-        enrolment.instructions_seen_at = timezone.now()
-        enrolment.save(update_fields=["instructions_seen_at"])
-    return enrolment
+    return _stamp_once(enrolment, "instructions_seen_at")
 
 
 @transaction.atomic
@@ -51,10 +45,7 @@ def enrolment_acknowledge_reveal(*, enrolment: Enrolment) -> Enrolment:
     )
     if unanswered.exists():
         raise StudyStateError("the reveal follows the unaware phase")
-    if enrolment.revealed_at is None:
-        enrolment.revealed_at = timezone.now()
-        enrolment.save(update_fields=["revealed_at"])
-    return enrolment
+    return _stamp_once(enrolment, "revealed_at")
 
 
 @transaction.atomic
@@ -64,10 +55,7 @@ def enrolment_complete(*, enrolment: Enrolment) -> Enrolment:
         raise StudyStateError("the study is not open")
     if enrolment.assignments.filter(judgments__isnull=True).exists():
         raise StudyStateError("some items are still unanswered")
-    if enrolment.completed_at is None:
-        enrolment.completed_at = timezone.now()
-        enrolment.save(update_fields=["completed_at"])
-    return enrolment
+    return _stamp_once(enrolment, "completed_at")
 
 
 def assignment_mark_shown(*, assignment: Assignment) -> None:
@@ -77,3 +65,11 @@ def assignment_mark_shown(*, assignment: Assignment) -> None:
     now = timezone.now()
     Assignment.objects.filter(pk=assignment.pk, shown_at__isnull=True).update(shown_at=now)
     assignment.shown_at = now
+
+
+def _stamp_once(enrolment: Enrolment, field: str) -> Enrolment:
+    """Set a milestone's time the first time it is reached; later calls keep it."""
+    if getattr(enrolment, field) is None:
+        setattr(enrolment, field, timezone.now())
+        enrolment.save(update_fields=[field])
+    return enrolment
