@@ -17,7 +17,8 @@ CALIBRATION_PULSE_S = 0.2
 CALIBRATION_LEAD_S = 0.1
 SEPARATOR_HALF_HEIGHT_MM = 4.0
 LABEL_INSET_MM = 1.0
-LABEL_DROP_MM = 5.0
+# Labels sit this fraction of the row height below the row top (1.2 mV above a 4 mV row).
+LABEL_DROP_FRACTION = 0.2
 MINOR_GRID_MM = 1.0
 MAJOR_GRID_MM = 5.0
 INVERTED_PREFIX = "-"
@@ -150,7 +151,7 @@ def page_layout(options: RenderOptions) -> Page:
                     x_mm=x,
                     baseline_mm=baseline,
                     label_x_mm=x + LABEL_INSET_MM,
-                    label_y_mm=top + LABEL_DROP_MM,
+                    label_y_mm=top + LABEL_DROP_FRACTION * height,
                 )
             )
             if column > 0:

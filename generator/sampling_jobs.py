@@ -57,6 +57,11 @@ def matched_real_ecgs(query: dict[str, list[str]], n: int) -> list[ECG]:
     ][:n]
     if not chosen:
         raise SamplingJobError(f"no stored real ECG matches {query}")
+    if len(chosen) < n:
+        raise SamplingJobError(
+            f"only {len(chosen)} stored real ECG(s) match {query}, fewer than the {n} asked for; "
+            f"ask for at most {len(chosen)} or widen the query"
+        )
     return chosen
 
 

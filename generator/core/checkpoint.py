@@ -36,6 +36,7 @@ class LoadedCheckpoint:
     data_fingerprint: str
     sha256: str
     source: str  # "native" or "sssd-ecg-release"
+    validation_loss: float | None = None
 
     @property
     def label_vocabulary(self) -> tuple[str, ...]:
@@ -59,6 +60,7 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     step: int = 0,
     data_fingerprint: str = "",
+    validation_loss: float | None = None,
 ) -> str:
     """Write a checkpoint atomically and return its SHA-256."""
     path = Path(path)
@@ -71,6 +73,7 @@ def save_checkpoint(
         "optimizer_state": optimizer.state_dict() if optimizer is not None else None,
         "step": int(step),
         "data_fingerprint": data_fingerprint,
+        "validation_loss": validation_loss,
     }
     partial = path.with_name(path.name + ".partial")
     torch.save(payload, partial)
@@ -86,7 +89,11 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a corrupt or foreign file
-        raise CheckpointError(f"checkpoint {path} cannot be read: {exc}") from exc
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        raise CheckpointError(
+            f"checkpoint {path} cannot be read as a torch checkpoint "
+            f"({type(exc).__name__}{': ' + reason if reason else ''})"
+        ) from exc
     sha256 = checkpoint_sha256(path)
     if is_release_checkpoint(payload):
         state = payload["model_state_dict"]
@@ -107,6 +114,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
         data_fingerprint=str(payload["data_fingerprint"]),
         sha256=sha256,
         source="native",
+        validation_loss=payload.get("validation_loss"),
     )
 
 

@@ -99,14 +99,25 @@ def run_training(args: argparse.Namespace) -> TrainingResult:
     )
 
 
+def training_summary(result: TrainingResult) -> str:
+    """One line: final step, last training and validation loss, last checkpoint."""
+    final = result.checkpoints[-1] if result.checkpoints else "none written"
+    parts = [f"trained to step {result.step}"]
+    if result.losses:
+        parts.append(f"loss {result.losses[-1]:.4f}")
+    if result.validation_losses:
+        last = max(result.validation_losses)
+        parts.append(f"validation loss {result.validation_losses[last]:.4f} (step {last})")
+    return "; ".join([*parts, f"last checkpoint: {final}"])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run training from the command line; returns the exit status."""
     try:
         result = run_training(parse_args(argv))
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from exc
-    final = result.checkpoints[-1] if result.checkpoints else None
-    print(f"trained to step {result.step}; last checkpoint: {final}")
+    print(training_summary(result))
     return 0
 
 

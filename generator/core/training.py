@@ -152,6 +152,7 @@ def train(
         unit="step",
     )
     started, validation_every = time.perf_counter(), options.validate_every
+    latest_validation: float | None = None
     for step in range(start_step + 1, options.steps + 1):
         generator = torch.Generator().manual_seed(options.seed * 1_000_003 + step)
         batch = torch.randint(len(signals), (options.batch_size,), generator=generator)
@@ -179,6 +180,7 @@ def train(
                 model, validation_set, config, options.validation_batches, options.batch_size
             )
             result.validation_losses[step] = validation_loss
+            latest_validation = validation_loss
         if options.out_dir is not None and (at_checkpoint or step == options.steps):
             path = Path(options.out_dir) / f"checkpoint_{step:08d}.pt"
             save_checkpoint(
@@ -188,10 +190,14 @@ def train(
                 optimizer=optimizer,
                 step=step,
                 data_fingerprint=fingerprint,
+                validation_loss=latest_validation,
             )
             result.checkpoints.append(path)
         rate = (step - start_step) / max(time.perf_counter() - started, 1e-9)
-        bar.set_postfix(loss=f"{value:.4f}", it_s=f"{rate:.2f}")
+        postfix = {"loss": f"{value:.4f}", "it_s": f"{rate:.2f}"}
+        if latest_validation is not None:
+            postfix["val_loss"] = f"{latest_validation:.4f}"
+        bar.set_postfix(postfix)
         bar.update(1)
         if progress is not None:
             progress(TrainingProgress(step, options.steps, value, rate, validation_loss))

@@ -92,3 +92,10 @@ def test_render_command_writes_each_format(tmp_path, real_and_synthetic, fmt, ma
 def test_render_command_reports_unknown_ids(tmp_path):
     with pytest.raises(CommandError, match="no ECG with id 999"):
         call_command("render_ecg", "999", "-o", str(tmp_path / "x.svg"))
+
+
+def test_render_command_refuses_a_missing_output_folder(tmp_path, real_and_synthetic):
+    target = tmp_path / "missing" / "ecg.svg"
+    with pytest.raises(CommandError, match="output folder does not exist"):
+        call_command("render_ecg", str(real_and_synthetic[0].pk), "-o", str(target))
+    assert not target.parent.exists()

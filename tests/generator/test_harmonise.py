@@ -46,3 +46,37 @@ def test_too_short_and_bad_specs_are_refused():
         HarmonisationSpec(sampling_rate=100, bandpass_hz=(0.5, 60.0))
     with pytest.raises(ValueError, match="NaN"):
         harmonise(np.full((12, 1000), np.nan), 100, HarmonisationSpec())
+
+
+def test_from_dict_round_trips_and_fills_missing_keys_with_the_defaults():
+    spec = HarmonisationSpec(sampling_rate=250, bandpass_hz=(0.5, 40.0), quantum_mv=0)
+    assert HarmonisationSpec.from_dict(spec.as_dict()) == spec
+    # JSON stores the band as a list and may hold ints
+    assert HarmonisationSpec.from_dict({"sampling_rate": 500, "bandpass_hz": [1, 40]}) == (
+        HarmonisationSpec(sampling_rate=500.0, bandpass_hz=(1.0, 40.0))
+    )
+    assert HarmonisationSpec.from_dict({}) == HarmonisationSpec()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("x", "harmonisation must be an object of settings, got str"),
+        ([100, 10], "harmonisation must be an object of settings, got list"),
+        ({"rate": 100}, r"unknown harmonisation settings: rate \(known: sampling_rate"),
+        ({"sampling_rate": -1}, "harmonisation.sampling_rate must be a positive number, got -1"),
+        ({"sampling_rate": "100"}, "harmonisation.sampling_rate must be a positive number"),
+        ({"sampling_rate": True}, "harmonisation.sampling_rate must be a positive number"),
+        ({"duration_s": 0}, "harmonisation.duration_s must be a positive number, got 0"),
+        ({"duration_s": float("inf")}, "harmonisation.duration_s must be a positive number"),
+        ({"quantum_mv": -0.001}, r"harmonisation.quantum_mv must be a number >= 0"),
+        ({"quantum_mv": None}, r"harmonisation.quantum_mv must be a number >= 0, got None"),
+        ({"bandpass_hz": "0.5-40"}, r"harmonisation.bandpass_hz must be null or \[low, high\]"),
+        ({"bandpass_hz": [0.5]}, r"harmonisation.bandpass_hz must be null or \[low, high\]"),
+        ({"bandpass_hz": [0.5, "40"]}, r"harmonisation.bandpass_hz must be null or \[low"),
+        ({"bandpass_hz": [0.5, 60]}, r"harmonisation.bandpass_hz: .*Nyquist \(50.0 Hz\)"),
+    ],
+)
+def test_from_dict_refuses_bad_settings_naming_the_field(data, message):
+    with pytest.raises(ValueError, match=message):
+        HarmonisationSpec.from_dict(data)

@@ -82,7 +82,7 @@ def test_match_copies_label_sets_of_real_ecgs(checkpoint):
             for i, codes in enumerate(labels)
         ]
     )  # fmt: skip
-    job = make_job(checkpoint, labels=None, match_query="origin=ptbxl;folds=9", n=3)
+    job = make_job(checkpoint, labels=None, match_query="origin=ptbxl;folds=9", n=2)
     assert job.label_sets == [["IMI", "SR"], ["NORM"]]
     job = sampling_job_run(job_id=job.pk)
     assert sorted(job.ecgs.values_list("label_set", flat=True)) == ["IMI_SR", "NORM"]
@@ -97,10 +97,17 @@ def test_match_copies_label_sets_of_real_ecgs(checkpoint):
         ({"labels": ["NORM", "XYZ"]}, "unknown SCP statements: XYZ"),
         ({"labels": None, "match_query": "origin=nowhere"}, "no stored real ECG matches"),
         ({"labels": None, "match_query": "colour=red"}, "expected KEY=VALUE"),
+        ({"labels": None, "match_query": "origin=ptbxl", "n": 4}, "only 3 stored real ECG"),
         ({"n": 0}, "at least 1"),
     ],
 )
 def test_bad_requests_are_refused(checkpoint, kwargs, message):
+    ecg_import(
+        records=[
+            EcgRecord(f"r{i}", np.zeros((12, 1000), np.float32), 100.0, "real", "ptbxl")
+            for i in range(3)
+        ]
+    )
     with pytest.raises(SamplingJobError, match=message):
         make_job(checkpoint, **kwargs)
     assert SamplingJob.objects.count() == 0
@@ -117,10 +124,25 @@ def test_sample_pool_command_runs_inline(checkpoint):
 
 
 def test_sample_pool_command_reports_bad_input(tmp_path, checkpoint):
+    (tmp_path / "notes.txt").write_text("not a checkpoint")
+    with pytest.raises(CommandError, match=r"notes.txt cannot be read as a torch checkpoint"):
+        call_command("sample_pool", "--checkpoint", str(tmp_path / "notes.txt"), "--n", "1",
+                     "--labels", "NORM")  # fmt: skip
     with pytest.raises(CommandError, match="checkpoint file not found"):
         call_command("sample_pool", "--checkpoint", str(tmp_path / "x.pt"), "--n", "1",
                      "--labels", "NORM")  # fmt: skip
     with pytest.raises(CommandError, match="DDPM runs all 200 steps"):
         call_command("sample_pool", "--checkpoint", str(checkpoint), "--n", "1",
                      "--labels", "NORM", "--steps", "10", stderr=io.StringIO())  # fmt: skip
-    assert ECG.objects.count() == 0
+    assert ECG.objects.count() == 0 and SamplingJob.objects.count() == 0
+
+
+def test_queue_without_a_broker_runs_here_and_says_so(checkpoint, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    out = io.StringIO()
+    call_command(
+        "sample_pool", "--checkpoint", str(checkpoint), "--n", "1", "--labels", "NORM",
+        "--sampler", "ddim", "--steps", "3", "--queue", stdout=out, stderr=io.StringIO(),
+    )  # fmt: skip
+    assert "no Celery broker is configured" in out.getvalue()
+    assert "done, 1/1 ECGs stored" in out.getvalue()

@@ -20,9 +20,11 @@ def test_trains_saves_and_resumes(tmp_path, mini_ptbxl):
     out = tmp_path / "ckpt"
     common = ["--ptbxl", mini_ptbxl, "--out", out, "--tiny", "--batch-size", "2", "--device", "cpu"]
     first = run(*common, "--steps", "2", "--checkpoint-every", "2")
-    assert "trained to step 2" in first
+    assert "trained to step 2" in first and "validation loss" in first
     checkpoints = sorted(out.glob("*.pt"))
-    assert checkpoints and load_checkpoint(checkpoints[-1]).step == 2
+    loaded = load_checkpoint(checkpoints[-1])
+    assert loaded.step == 2 and loaded.validation_loss > 0
+    assert f"validation loss {loaded.validation_loss:.4f} (step 2)" in first
     resumed = run(*common, "--steps", "4", "--checkpoint-every", "2", "--resume", checkpoints[-1])
     assert "trained to step 4" in resumed
     assert max(load_checkpoint(p).step for p in out.glob("*.pt")) == 4

@@ -27,6 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", required=True)
 
     def handle(self, *args, **options):
+        output = Path(options["output"])
+        if not output.parent.is_dir():
+            raise CommandError(f"{output.parent}: output folder does not exist")
         ecg = ECG.objects.filter(pk=options["ecg_id"]).first()
         if ecg is None:
             raise CommandError(f"no ECG with id {options['ecg_id']}")
@@ -42,7 +45,5 @@ class Command(BaseCommand):
             data = render_bytes(signal, spec.sampling_rate, render_options, options["format"])
         except (ValueError, SignalIntegrityError) as exc:
             raise CommandError(f"ECG {ecg.pk}: {exc}") from exc
-        output = Path(options["output"])
-        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_bytes(data)
         self.stdout.write(f"wrote {output} ({len(data)} bytes, {options['format']})")

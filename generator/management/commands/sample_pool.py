@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from generator.backends.base import get_backend
 from generator.core.diffusion import SamplingError
 from generator.sampling_jobs import (
     SamplingJobError,
@@ -66,6 +68,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         name, backend_options = backend_choice(options)
+        try:  # load the checkpoint / weights now, so a bad one leaves no failed job behind
+            get_backend(name, **backend_options)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         labels = options["labels"].split(",") if options["labels"] else None
         try:
             job = sampling_job_create(
@@ -80,10 +86,12 @@ class Command(BaseCommand):
             )
         except SamplingJobError as exc:
             raise CommandError(str(exc)) from exc
-        if options["queue"]:
+        if options["queue"] and not settings.CELERY_TASK_ALWAYS_EAGER:
             sampling_job_enqueue(job=job)
             self.stdout.write(f"queued sampling job {job.pk} ({job.n} ECGs) on the gpu queue")
             return
+        if options["queue"]:
+            self.stdout.write("no Celery broker is configured (CELERY_BROKER_URL): running here")
         with tqdm(total=job.n, desc="sampling", unit="ecg", file=self.stderr, disable=None) as bar:
 
             def progress(done: int, total: int) -> None:

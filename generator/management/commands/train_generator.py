@@ -6,7 +6,7 @@ import argparse
 
 from django.core.management.base import BaseCommand, CommandError
 
-from generator.core.train import add_training_arguments, run_training
+from generator.core.train import add_training_arguments, run_training, training_summary
 
 
 class Command(BaseCommand):
@@ -22,7 +22,4 @@ class Command(BaseCommand):
             result = run_training(argparse.Namespace(**{name: options[name] for name in names}))
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        final = result.checkpoints[-1] if result.checkpoints else "none written"
-        self.stdout.write(
-            self.style.SUCCESS(f"trained to step {result.step}; last checkpoint: {final}")
-        )
+        self.stdout.write(self.style.SUCCESS(training_summary(result)))
