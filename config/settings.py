@@ -76,6 +76,8 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 _DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'demo.sqlite3'}"
+if env_str("DATABASE_URL") is None:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded SQLite file lives here
 DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _DEFAULT_DATABASE_URL))}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if PRODUCTION and DATABASES["default"]["ENGINE"].endswith("sqlite3"):

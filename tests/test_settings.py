@@ -29,10 +29,12 @@ def load_settings(**env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_embedded_default_is_sqlite_and_eager():
-    result = load_settings()
+def test_embedded_default_is_sqlite_in_a_folder_it_creates(tmp_path):
+    var = tmp_path / "fresh" / "var"
+    result = load_settings(ECG_VAR_DIR=str(var))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "django.db.backends.sqlite3"
+    assert var.is_dir()
 
 
 @pytest.mark.parametrize(

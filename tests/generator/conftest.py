@@ -37,3 +37,23 @@ def mini_ptbxl(tmp_path: Path, shared_data: Path) -> Path:
         ],
     )
     return root
+
+
+def store_snapshot() -> list[tuple[str, str]]:
+    """Every stored ECG's identity and checksum, to show a failed import changed nothing."""
+    from generator.models import ECG
+
+    return sorted(ECG.objects.values_list("source_key", "signal_sha256"))
+
+
+@pytest.fixture
+def existing_store(db) -> list[tuple[str, str]]:
+    """One ECG stored before a bad import runs; returns the store's snapshot."""
+    import numpy as np
+
+    from generator.records.types import EcgRecord
+    from generator.services import ecg_import
+
+    signal = np.full((12, 1000), 0.1, dtype=np.float32)
+    ecg_import(records=[EcgRecord("existing:0", signal, 100.0, "real", "existing")])
+    return store_snapshot()

@@ -46,9 +46,13 @@ def expected_parameter_count(label_variant: str, train_ssm: bool) -> int:
     )
 
 
-def test_paper_configuration_parameter_count():
-    config = GeneratorConfig.paper()
-    model = SSSDECG(config.model)
+@pytest.fixture(scope="module")
+def paper_model() -> SSSDECG:
+    return SSSDECG(GeneratorConfig.paper().model)
+
+
+def test_paper_configuration_parameter_count(paper_model):
+    model = paper_model
     count = sum(p.numel() for p in model.parameters())
     assert count == expected_parameter_count("nle", train_ssm=True)
     assert count == 59_685_712
@@ -60,6 +64,32 @@ def test_paper_configuration_parameter_count():
     assert count - trainable_ssm - label_difference == expected_parameter_count(
         "sssd", train_ssm=False
     )
+
+
+def test_paper_configuration_layer_shapes(paper_model):
+    model = paper_model
+    assert model.init_conv[0].conv.weight.shape == (256, 8, 1)  # 8 leads -> 256 residual
+    blocks = model.residual_layer.residual_blocks
+    assert len(blocks) == 36
+    for block in (blocks[0], blocks[-1]):
+        assert (block.fc_t.in_features, block.fc_t.out_features) == (512, 256)
+        assert block.conv_layer.conv.weight.shape == (512, 256, 3)
+        assert (block.fc_label.in_features, block.fc_label.out_features) == (128, 512)
+        for s4_layer in (block.S41, block.S42):
+            assert s4_layer.s4_layer.D.shape == (1, 512)
+            assert s4_layer.s4_layer.bidirectional
+            assert s4_layer.norm_layer.normalized_shape == (512,)
+        assert block.res_conv.weight.shape == (256, 256, 1)
+        assert block.skip_conv.weight.shape == (256, 256, 1)
+    assert (model.residual_layer.fc_t1.in_features, model.residual_layer.fc_t1.out_features) == (
+        128,
+        512,
+    )
+    final = model.final_conv
+    assert final[0].conv.weight.shape == (256, 256, 1)
+    assert final[2].conv.weight.shape == (8, 256, 1)
+    assert torch.count_nonzero(final[2].conv.weight) == 0  # zero-initialised output
+    assert model.config.signal_length == 1000 and model.config.s4.d_state == 64
 
 
 def test_untrained_network_predicts_zero_noise_of_input_shape():

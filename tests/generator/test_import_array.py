@@ -13,6 +13,7 @@ from generator.core.leads import einthoven_error, from_order
 from generator.core.scp import SCP_VOCABULARY
 from generator.core.signal_codec import signal_sha256
 from generator.models import ECG
+from tests.generator.conftest import store_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -75,15 +76,17 @@ def test_multi_hot_labels_in_sssd_order(tmp_path, shared_data):
         (lambda x: np.where(np.arange(1000) == 5, np.inf, x)[:1], "NaN/inf samples in rows [0]"),
     ],
 )
-def test_bad_arrays_are_refused_and_nothing_is_stored(tmp_path, shared_data, make, message):
+def test_bad_arrays_are_refused_and_nothing_is_stored(
+    tmp_path, shared_data, make, message, existing_store
+):
     signals = np.load(shared_data / "sssd_ecg_turing22" / "synthetic.npy")[:3]
     np.save(tmp_path / "bad.npy", make(signals))
     with pytest.raises(CommandError, match=re.escape(f"bad.npy: {message}")):
         run(tmp_path / "bad.npy", "--lead-order", "sssd", "--rate", "100", "--origin", "bad")
-    assert ECG.objects.count() == 0
+    assert store_snapshot() == existing_store
 
 
-def test_label_file_that_does_not_match_is_refused(tmp_path, shared_data):
+def test_label_file_that_does_not_match_is_refused(tmp_path, shared_data, existing_store):
     signals = np.load(shared_data / "sssd_ecg_turing22" / "synthetic.npy")[:3]
     np.save(tmp_path / "x.npy", signals)
     np.save(tmp_path / "y.npy", np.zeros((2, 71)))
@@ -93,7 +96,7 @@ def test_label_file_that_does_not_match_is_refused(tmp_path, shared_data):
     (tmp_path / "x.txt").write_text("not an array")
     with pytest.raises(CommandError, match=r"x.txt: expected a .npy or .npz file"):
         run(tmp_path / "x.txt", "--lead-order", "sssd", "--rate", "100", "--origin", "s")
-    assert ECG.objects.count() == 0
+    assert store_snapshot() == existing_store
 
 
 def test_npz_with_time_last_axis_order_is_accepted(tmp_path, shared_data):

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from generator.core.leads import STANDARD_LEADS, einthoven_error
 from generator.core.signal_codec import signal_sha256
 from generator.models import ECG
-from tests.generator.conftest import write_database
+from tests.generator.conftest import store_snapshot, write_database
 
 pytestmark = pytest.mark.django_db
 
@@ -58,22 +58,22 @@ def test_folds_and_limit_select_records(mini_ptbxl):
     assert sorted(ECG.objects.values_list("dataset_ecg_id", flat=True)) == [1, 2]
 
 
-def test_truncated_record_keeps_nothing(mini_ptbxl):
+def test_truncated_record_keeps_nothing(mini_ptbxl, existing_store):
     dat = mini_ptbxl / "records100" / "00000" / "00002_lr.dat"
     dat.write_bytes(dat.read_bytes()[:5000])
     with pytest.raises(CommandError, match=r"00002_lr.dat: truncated signal file.*nothing"):
         run(mini_ptbxl)
-    assert ECG.objects.count() == 0  # record 1 was read first, and rolled back
+    assert store_snapshot() == existing_store  # record 1 was read first, and rolled back
 
 
-def test_missing_header_keeps_nothing(mini_ptbxl):
+def test_missing_header_keeps_nothing(mini_ptbxl, existing_store):
     (mini_ptbxl / "records100" / "00000" / "00002_lr.hea").unlink()
     with pytest.raises(CommandError, match=r"00002_lr.hea: missing WFDB header"):
         run(mini_ptbxl)
-    assert ECG.objects.count() == 0
+    assert store_snapshot() == existing_store
 
 
-def test_unknown_scp_code_keeps_nothing(mini_ptbxl):
+def test_unknown_scp_code_keeps_nothing(mini_ptbxl, existing_store):
     write_database(
         mini_ptbxl,
         [
@@ -83,10 +83,10 @@ def test_unknown_scp_code_keeps_nothing(mini_ptbxl):
     )
     with pytest.raises(CommandError, match="ecg_id 2: unknown SCP statement 'NOPE'"):
         run(mini_ptbxl)
-    assert ECG.objects.count() == 0
+    assert store_snapshot() == existing_store
 
 
-def test_missing_tables_and_bad_options_are_reported(mini_ptbxl, tmp_path):
+def test_missing_tables_and_bad_options_are_reported(mini_ptbxl, tmp_path, existing_store):
     with pytest.raises(CommandError, match="ptbxl_database.csv: missing PTB-XL table"):
         run(tmp_path)
     with pytest.raises(CommandError, match="PTB-XL folds are 1 to 10"):
@@ -94,4 +94,4 @@ def test_missing_tables_and_bad_options_are_reported(mini_ptbxl, tmp_path):
     (mini_ptbxl / "ptbxl_database.csv").write_text("ecg_id,patient_id\n1,2\n")
     with pytest.raises(CommandError, match="missing columns: scp_codes, strat_fold"):
         run(mini_ptbxl)
-    assert ECG.objects.count() == 0
+    assert store_snapshot() == existing_store

@@ -11,6 +11,7 @@ import wfdb
 from django.core.management import CommandError, call_command
 
 from generator.models import ECG
+from tests.generator.conftest import store_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -50,24 +51,24 @@ def broken_copy(tmp_path, shared_data):
     return tmp_path / "r"
 
 
-def test_unknown_lead_name_is_refused(broken_copy):
+def test_unknown_lead_name_is_refused(broken_copy, existing_store):
     header = broken_copy.with_suffix(".hea")
     header.write_text(header.read_text().replace(" V6", " FOO"))
     with pytest.raises(CommandError, match=r"r.hea: unknown lead names: FOO"):
         run(broken_copy)
-    assert ECG.objects.count() == 0
+    assert store_snapshot() == existing_store
 
 
-def test_wrong_lead_count_is_refused(broken_copy):
+def test_wrong_lead_count_is_refused(broken_copy, existing_store):
     header = broken_copy.with_suffix(".hea")
     lines = header.read_text().splitlines()
     header.write_text("\n".join([lines[0].replace(" 12 ", " 11 "), *lines[1:12]]) + "\n")
     with pytest.raises(CommandError, match="wrong lead count: 11 standard leads, missing V6"):
         run(broken_copy)
-    assert ECG.objects.count() == 0
+    assert store_snapshot() == existing_store
 
 
-def test_missing_header_and_truncated_dat_are_refused(broken_copy, tmp_path):
+def test_missing_header_and_truncated_dat_are_refused(broken_copy, tmp_path, existing_store):
     with pytest.raises(CommandError, match="missing WFDB header"):
         run(tmp_path / "nothing")
     dat = broken_copy.with_suffix(".dat")
@@ -76,19 +77,19 @@ def test_missing_header_and_truncated_dat_are_refused(broken_copy, tmp_path):
         CommandError, match="truncated signal file: 100 bytes, header promises 24000"
     ):
         run(broken_copy)
-    assert ECG.objects.count() == 0
+    assert store_snapshot() == existing_store
 
 
-def test_a_bad_record_after_a_good_one_keeps_nothing(broken_copy, shared_data):
+def test_a_bad_record_after_a_good_one_keeps_nothing(broken_copy, shared_data, existing_store):
     header = broken_copy.with_suffix(".hea")
     header.write_text(header.read_text().replace(" V6", " FOO"))
     good = shared_data / "ptb_diagnostic" / "s0010_re"
     with pytest.raises(CommandError, match="unknown lead names"):
         run(good, broken_copy)
-    assert ECG.objects.count() == 0
+    assert store_snapshot() == existing_store
 
 
-def test_nan_samples_are_refused(tmp_path, shared_data):
+def test_nan_samples_are_refused(tmp_path, shared_data, existing_store):
     reference = wfdb.rdrecord(str(shared_data / "ptbxl_sample" / "00001_lr"))
     signal = reference.p_signal.copy()
     signal[100:110, 3] = np.nan  # written as the format's invalid-sample value
@@ -98,4 +99,4 @@ def test_nan_samples_are_refused(tmp_path, shared_data):
     )  # fmt: skip
     with pytest.raises(CommandError, match=r"gap.dat: signal contains NaN/inf samples"):
         run(tmp_path / "gap")
-    assert ECG.objects.count() == 0
+    assert store_snapshot() == existing_store
