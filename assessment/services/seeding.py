@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from assessment.errors import StudySeedError
 from assessment.models import Case, Study
@@ -125,7 +125,8 @@ def study_seed(
     if readers:
         study_enrol(study=study, usernames=readers)
     if open_now:
-        study_open(study=study)
+        # study_open works on a locked copy; return that one so the caller sees "open".
+        study = study_open(study=study)
     return study
 
 
@@ -135,6 +136,7 @@ def _new_study(
     unknown = sorted(set(settings) - set(SETTING_FIELDS))
     if unknown:
         raise StudySeedError(f"unknown study settings: {', '.join(unknown)}")
+    settings = {setting: _typed_setting(setting, value) for setting, value in settings.items()}
     if Study.objects.filter(name=name).exists():
         raise StudySeedError(f"a study named '{name}' already exists")
     if design not in Study.Design.values:
@@ -143,12 +145,14 @@ def _new_study(
         raise StudySeedError(f"a study needs at least one main case, got n={n}")
     study = Study(name=name, design=design, seed=seed, **settings)
     try:
+        # Stored in full (defaults filled in) so the snapshot says exactly what was shown.
+        study.harmonisation = study.harmonisation_spec().as_dict()
+    except ValueError as exc:
+        raise StudySeedError(str(exc)) from exc
+    try:
         study.full_clean(exclude=["seeding", "snapshot"])
-        study.harmonisation_spec()
     except ValidationError as exc:
         raise StudySeedError(_validation_text(exc)) from exc
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StudySeedError(f"harmonisation: {exc}") from exc
     for share in ("synthetic_share", "repeat_share"):
         if not 0.0 <= getattr(study, share) <= 1.0:
             raise StudySeedError(f"{share} must be within 0..1")
@@ -160,6 +164,27 @@ def _new_study(
     if rotating and (study.block_count < 1 or study.anchor_count > n):
         raise StudySeedError("anchor/rotating mode needs block_count >= 1 and anchors <= n")
     return study
+
+
+def _typed_setting(setting: str, value: object) -> object:
+    """``value`` if its JSON type is the model field's (an int is a float too), else a
+    StudySeedError: no "yes" for a bool, no true for a count. Django would coerce silently."""
+    field = Study._meta.get_field(setting)
+    if isinstance(field, models.BooleanField):
+        ok, wanted = isinstance(value, bool), "true or false"
+    elif isinstance(field, models.IntegerField):
+        ok, wanted = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif isinstance(field, models.FloatField):
+        ok, wanted = isinstance(value, int | float) and not isinstance(value, bool), "a number"
+    elif isinstance(field, models.CharField):
+        ok, wanted = isinstance(value, str), "a string"
+    elif isinstance(field, models.JSONField):
+        ok, wanted = isinstance(value, dict), "an object"
+    else:
+        raise TypeError(f"no type rule for the study setting {setting} ({type(field).__name__})")
+    if not ok:
+        raise StudySeedError(f"setting {setting} must be {wanted}, got {value!r}")
+    return float(value) if isinstance(field, models.FloatField) else value
 
 
 def _candidates(

@@ -8,7 +8,9 @@ the same quantum removes that non-clinical tell.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from fractions import Fraction
 
 import numpy as np
@@ -49,15 +51,56 @@ class HarmonisationSpec:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> HarmonisationSpec:
-        """Inverse of :meth:`as_dict`."""
-        band = data.get("bandpass_hz")
-        return cls(
-            sampling_rate=float(data["sampling_rate"]),
-            duration_s=float(data["duration_s"]),
-            bandpass_hz=tuple(band) if band else None,
-            quantum_mv=float(data["quantum_mv"]),
+    def from_dict(cls, data: object) -> HarmonisationSpec:
+        """Inverse of :meth:`as_dict`; missing keys take the defaults.
+
+        Raises ValueError naming the field for a non-mapping, an unknown key or a value
+        of the wrong type or range.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(
+                f"harmonisation must be an object of settings, got {type(data).__name__}"
+            )
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(str(key) for key in data if key not in known)
+        if unknown:
+            raise ValueError(
+                f"unknown harmonisation settings: {', '.join(unknown)} (known: {', '.join(known)})"
+            )
+        defaults = cls()
+        sampling_rate = _number(data, "sampling_rate", defaults.sampling_rate, positive=True)
+        duration_s = _number(data, "duration_s", defaults.duration_s, positive=True)
+        quantum_mv = _number(data, "quantum_mv", defaults.quantum_mv, positive=False)
+        bandpass_hz = _band(data.get("bandpass_hz", defaults.bandpass_hz))
+        try:
+            return cls(sampling_rate, duration_s, bandpass_hz, quantum_mv)
+        except ValueError as exc:  # only the band-pass/Nyquist check is left to fail here
+            raise ValueError(f"harmonisation.bandpass_hz: {exc}") from exc
+
+
+def _is_number(value: object) -> bool:
+    # bool is an int subclass, but `true` is no sampling rate.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number(data: Mapping, name: str, default: float, *, positive: bool) -> float:
+    value = data.get(name, default)
+    ok = _is_number(value) and math.isfinite(value) and (value > 0 if positive else value >= 0)
+    if not ok:
+        wanted = "a positive number" if positive else "a number >= 0"
+        raise ValueError(f"harmonisation.{name} must be {wanted}, got {value!r}")
+    return float(value)
+
+
+def _band(value: object) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    is_pair = isinstance(value, list | tuple) and len(value) == 2
+    if not (is_pair and all(_is_number(v) and math.isfinite(v) for v in value)):
+        raise ValueError(
+            f"harmonisation.bandpass_hz must be null or [low, high] in Hz, got {value!r}"
         )
+    return (float(value[0]), float(value[1]))
 
 
 def resample(signal: np.ndarray, fs: float, target_fs: float) -> np.ndarray:
