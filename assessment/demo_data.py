@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from generator.models import ECG, SamplingJob
-from generator.records.arrays import iter_array_records
+from generator.records.arrays import array_records
 from generator.records.types import EcgRecord
 from generator.sampling_jobs import (
     matched_real_ecgs,
@@ -158,7 +158,7 @@ def turing22_import(folder: Path) -> tuple[EcgSet, EcgSet]:
         ("synthetic", "synthetic", TURING_SYNTHETIC_ORIGIN,
          "published SSSD-ECG samples (Alcaraz & Strodthoff 2023), label-matched to the 22 real"),
     ):  # fmt: skip
-        records = iter_array_records(
+        records = array_records(
             folder / f"{name}.npy",
             lead_order="sssd",
             sampling_rate=100.0,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from generator.backends.base import available_backends, get_backend
+from generator.backends.base import GeneratorBackend, available_backends, get_backend
 from generator.core.scp import STATEMENT_BY_CODE
 from generator.models import ECG, SamplingJob
 from generator.records.types import EcgRecord
@@ -122,16 +122,22 @@ def sampling_job_cancel(*, job: SamplingJob) -> None:
     SamplingJob.objects.filter(pk=job.pk).update(cancel_requested=True)
 
 
-def sampling_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) -> SamplingJob:
+def sampling_job_run(
+    *,
+    job_id: int,
+    on_progress: ProgressCallback | None = None,
+    backend: GeneratorBackend | None = None,
+) -> SamplingJob:
     """Generate every sample of the job not yet in the store, chunk by chunk.
 
     Each chunk is stored in its own transaction; a chunk already stored is skipped, so
-    re-running a job after a crash neither loses nor duplicates samples.
+    re-running a job after a crash neither loses nor duplicates samples. ``backend`` is
+    an already built backend for the job's settings (else it is built here).
     """
     job = SamplingJob.objects.get(pk=job_id)
     SamplingJob.objects.filter(pk=job.pk).update(status=SamplingJob.Status.RUNNING, error="")
     try:
-        backend = get_backend(job.backend, **job.backend_options)
+        backend = backend or get_backend(job.backend, **job.backend_options)
         for chunk in range(job.n_chunks):
             if SamplingJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
                 raise SamplingJobCancelled(f"job {job.pk} cancelled")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +80,40 @@ def load_label_file(path: str | Path, n_rows: int) -> list[dict[str, float]]:
     return labels
 
 
-def iter_array_records(
+@dataclass
+class ArrayRecords:
+    """The rows of a loaded, checked array file as store records; ``len`` is known upfront."""
+
+    path: Path
+    array: np.ndarray
+    labels: list[dict[str, float]]
+    lead_order: str
+    sampling_rate: float
+    origin: str
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __iter__(self) -> Iterator[EcgRecord]:
+        digest = file_sha256(self.path)[:16]
+        for index, row in enumerate(self.array):
+            try:
+                signal = from_order(row, self.lead_order).astype(np.float32)
+            except LeadError as exc:
+                raise RecordError(self.path, str(exc)) from exc
+            yield EcgRecord(
+                source_key=f"array:{self.origin}:{digest}:{index}",
+                signal=signal,
+                sampling_rate=float(self.sampling_rate),
+                source=self.source,
+                origin=self.origin,
+                scp_codes=self.labels[index],
+                provenance={"file": self.path.name, "row": index, "lead_order": self.lead_order},
+            )
+
+
+def array_records(
     path: str | Path,
     *,
     lead_order: str,
@@ -87,8 +121,8 @@ def iter_array_records(
     origin: str,
     source: str = "synthetic",
     labels_path: str | Path | None = None,
-) -> Iterator[EcgRecord]:
-    """Yield one :class:`EcgRecord` per row of an array file."""
+) -> ArrayRecords:
+    """Load and check an array file (and its labels) once; iterate for one record per row."""
     path = Path(path)
     if sampling_rate <= 0:
         raise RecordError(path, f"sampling rate must be positive, got {sampling_rate}")
@@ -96,21 +130,7 @@ def iter_array_records(
         raise RecordError(path, f"source must be real or synthetic, got {source!r}")
     array = load_signal_array(path)
     labels = load_label_file(labels_path, len(array)) if labels_path else [{}] * len(array)
-    digest = file_sha256(path)[:16]
-    for index, row in enumerate(array):
-        try:
-            signal = from_order(row, lead_order).astype(np.float32)
-        except LeadError as exc:
-            raise RecordError(path, str(exc)) from exc
-        yield EcgRecord(
-            source_key=f"array:{origin}:{digest}:{index}",
-            signal=signal,
-            sampling_rate=float(sampling_rate),
-            source=source,
-            origin=origin,
-            scp_codes=labels[index],
-            provenance={"file": path.name, "row": index, "lead_order": lead_order},
-        )
+    return ArrayRecords(path, array, labels, lead_order, float(sampling_rate), origin, source)
 
 
 def _multi_hot_labels(path: Path) -> list[dict[str, float]]:

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from generator.core.leads import LEAD_ORDERS
 from generator.management.importing import INPUT_ERRORS, run_import
-from generator.records.arrays import iter_array_records, load_signal_array
+from generator.records.arrays import array_records
 
 
 class Command(BaseCommand):
@@ -24,8 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            total = len(load_signal_array(options["file"]))
-            records = iter_array_records(
+            records = array_records(
                 options["file"],
                 lead_order=options["lead_order"],
                 sampling_rate=options["rate"],
@@ -33,6 +32,6 @@ class Command(BaseCommand):
                 source=options["source"],
                 labels_path=options["labels"],
             )
-            run_import(self, records, total=total, what=options["origin"])
+            run_import(self, records, total=len(records), what=options["origin"])
         except INPUT_ERRORS as exc:
             raise CommandError(str(exc)) from exc

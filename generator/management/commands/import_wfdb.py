@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from generator.management.importing import INPUT_ERRORS, run_import
+from generator.management.importing import run_import
 from generator.records.arrays import file_sha256
 from generator.records.types import EcgRecord
 from generator.records.wfdb_reader import read_wfdb_12lead, record_base, segment_10s
@@ -53,16 +52,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["rate"] is not None and options["rate"] <= 0:
             raise CommandError("--rate must be positive")
-        for raw in options["paths"]:
-            if not record_base(raw).with_suffix(".hea").is_file():
-                raise CommandError(f"{Path(raw)}: missing WFDB header (.hea)")
         records = wfdb_records(
             options["paths"],
             rate=options["rate"],
             origin=options["origin"],
             source=options["source"],
         )
-        try:
-            run_import(self, records, total=None, what="WFDB")
-        except INPUT_ERRORS as exc:
-            raise CommandError(str(exc)) from exc
+        run_import(self, records, total=None, what="WFDB")

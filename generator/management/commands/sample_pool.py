@@ -69,7 +69,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         name, backend_options = backend_choice(options)
         try:  # load the checkpoint / weights now, so a bad one leaves no failed job behind
-            get_backend(name, **backend_options)
+            backend = get_backend(name, **backend_options)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         labels = options["labels"].split(",") if options["labels"] else None
@@ -98,7 +98,7 @@ class Command(BaseCommand):
                 bar.update(done - bar.n)
 
             try:
-                job = sampling_job_run(job_id=job.pk, on_progress=progress)
+                job = sampling_job_run(job_id=job.pk, on_progress=progress, backend=backend)
             except (ValueError, SamplingError) as exc:  # bad checkpoint/options, NaN output
                 raise CommandError(f"sampling job {job.pk} failed: {exc}") from exc
         self.stdout.write(
