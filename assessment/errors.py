@@ -30,3 +30,11 @@ class AnswerError(AssessmentError):
 
 class AlreadyAnsweredError(AssessmentError):
     """The item already has a judgment and the study does not allow changing answers."""
+
+
+class BlindingLeakError(StudyStateError):
+    """The blinding audit found a channel that tells real from synthetic ECGs."""
+
+    def __init__(self, message: str, audit: dict) -> None:
+        super().__init__(message)
+        self.audit = audit

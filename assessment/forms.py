@@ -104,7 +104,9 @@ class StudySeedForm(forms.Form):
     real_folds = forms.CharField(required=False, help_text="comma-separated, e.g. 9,10")
     synthetic_origins = forms.CharField(help_text="comma-separated")
     readers = forms.CharField(required=False, help_text="comma-separated usernames")
-    seed = forms.IntegerField(initial=1)
+    seed = forms.IntegerField(
+        required=False, min_value=0, max_value=2**63 - 1, help_text="blank: a random seed"
+    )
     practice = forms.IntegerField(min_value=0, initial=0)
     unaware = forms.IntegerField(min_value=0, initial=0, label="unaware-phase items")
     layout = forms.ChoiceField(choices=[(x, x) for x in LAYOUTS], initial="3x4+R")
@@ -123,13 +125,20 @@ class StudySeedForm(forms.Form):
     assignment_mode = forms.ChoiceField(choices=Study.AssignmentMode.choices)
     anchor_count = forms.IntegerField(min_value=0, initial=0)
     block_count = forms.IntegerField(min_value=1, initial=1)
+    allow_upsampling = forms.BooleanField(
+        required=False, help_text="admit ECGs sampled below the study rate (a possible tell)"
+    )
+    allow_shared_ecgs = forms.BooleanField(
+        required=False, help_text="admit ECGs the readers have seen in other studies"
+    )
     open_now = forms.BooleanField(required=False, label="open the study now")
 
     SETTINGS = (
         "title", "layout", "synthetic_share", "ask_confidence", "ask_label_consistency",
         "ask_reason", "unaware_phase", "show_progress", "allow_answer_changes", "repeat_share",
         "repeat_min_distance", "attention_checks", "equivalence_low", "equivalence_high",
-        "assignment_mode", "anchor_count", "block_count",
+        "assignment_mode", "anchor_count", "block_count", "allow_upsampling",
+        "allow_shared_ecgs",
     )  # fmt: skip
 
     def seed_kwargs(self) -> dict:

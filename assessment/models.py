@@ -23,6 +23,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
+def new_seed() -> int:
+    """A random non-negative 62-bit seed from ``secrets``: never derived from public inputs."""
+    return secrets.randbits(62)
+
+
 def default_harmonisation() -> dict:
     return HarmonisationSpec().as_dict()
 
@@ -49,7 +54,9 @@ class Study(models.Model):
     )
     design = models.CharField(max_length=10, choices=Design.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    seed = models.BigIntegerField(default=1, help_text="seeds case selection and reader orders")
+    seed = models.BigIntegerField(
+        default=new_seed, help_text="seeds case selection and panel sides (random by default)"
+    )
     harmonisation = models.JSONField(default=default_harmonisation)
     layout = models.CharField(max_length=20, default="3x4+R", choices=[(x, x) for x in LAYOUTS])
 
@@ -83,9 +90,27 @@ class Study(models.Model):
     )
     anchor_count = models.PositiveSmallIntegerField(default=0)
     block_count = models.PositiveSmallIntegerField(default=1)
+    allow_upsampling = models.BooleanField(
+        default=False,
+        help_text="admit ECGs sampled below the study rate (upsampled ECGs lack content above "
+        "their Nyquist frequency, which can tell them apart)",
+    )
+    allow_shared_ecgs = models.BooleanField(
+        default=False,
+        help_text="admit ECGs that a reader of this study has seen in another study",
+    )
 
     seeding = models.JSONField(default=dict, blank=True, help_text="how the cases were chosen")
     snapshot = models.JSONField(null=True, blank=True, help_text="cases and settings at opening")
+    blinding_audit = models.JSONField(
+        null=True, blank=True, help_text="the latest blinding audit (frozen into the snapshot)"
+    )
+    panel_key = models.CharField(
+        max_length=64, blank=True, help_text="fingerprint of the settings the cached panels used"
+    )
+    panel_length = models.PositiveIntegerField(
+        null=True, blank=True, help_text="the one Content-Length of every SVG panel"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -213,7 +238,9 @@ class Enrolment(models.Model):
     )
     token = models.CharField(max_length=32, unique=True, default=new_token)
     reader_index = models.PositiveIntegerField()
-    order_seed = models.BigIntegerField(help_text="seed of this reader's order; reproduces it")
+    order_seed = models.BigIntegerField(
+        default=new_seed, help_text="seed of this reader's order (from secrets); reproduces it"
+    )
     consented_at = models.DateTimeField(null=True, blank=True)
     instructions_seen_at = models.DateTimeField(null=True, blank=True)
     revealed_at = models.DateTimeField(null=True, blank=True)
@@ -312,3 +339,21 @@ class Judgment(models.Model):
 
     def __str__(self) -> str:
         return f"judgment on {self.assignment}"
+
+
+class RenderedPanel(models.Model):
+    """A study's rendered, padded SVG of one ECG: every reader's panel is served from here,
+    so serving costs the same for every ECG and nothing is re-rendered per request."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="rendered_panels")
+    ecg = models.ForeignKey("generator.ECG", on_delete=models.CASCADE, related_name="+")
+    settings_key = models.CharField(max_length=64)
+    content = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "ecg"], name="one_rendered_panel_per_ecg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"panel of ECG {self.ecg_id} in {self.study}"

@@ -58,13 +58,28 @@ def study_export(study: Study, fmt: str, *, n_boot: int = EXPORT_N_BOOT) -> Expo
     if fmt == "csv":
         return Export(f"{stem}-judgments.csv", "text/csv; charset=utf-8", judgments_csv(frame))
     summary = report_summary(frame, margin=study.equivalence_margin, n_boot=n_boot)
+    blinding = study_blinding(study)
     if fmt == "json":
+        summary = {**summary, "blinding": blinding}
         return Export(
             f"{stem}-summary.json", "application/json; charset=utf-8", summary_json(summary)
         )
     title = f"Reader study report: {study.name}"
-    html = render_html_report(summary, frame, title=title)
+    html = render_html_report(summary, frame, title=title, blinding=blinding)
     return Export(f"{stem}-report.html", "text/html; charset=utf-8", html)
+
+
+def study_blinding(study: Study) -> dict:
+    """The blinding audit a report shows: the one frozen at opening (with the recorded
+    reason when staff opened the study despite it), else the latest one of a draft."""
+    snapshot = study.snapshot or {}
+    if "blinding_audit" in snapshot:
+        return {
+            "audit": snapshot["blinding_audit"],
+            "frozen_at_opening": True,
+            "override": snapshot.get("opened_despite_audit"),
+        }
+    return {"audit": study.blinding_audit, "frozen_at_opening": False, "override": None}
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,6 @@ from django.db.models import Count, Q, QuerySet
 
 from assessment.answers import AnswerRules
 from assessment.models import Assignment, Case, Enrolment, Judgment, Study
-from ecg_render.options import RenderOptions
-from generator.core.harmonise import harmonise
-from generator.models import ECG
 
 # The statistics contract (assessment/stats/frame.py) names the two panels left/right;
 # on screen they are stacked, panel A on top.
@@ -131,18 +128,6 @@ def panel_for_reader(token: str, reader: AbstractBaseUser) -> tuple[Assignment, 
     if assignment is None:
         return None
     return assignment, "a" if assignment.panel_a_token == token else "b"
-
-
-def panel_signal(assignment: Assignment, panel: str) -> tuple[np.ndarray, float, RenderOptions]:
-    """The harmonised signal, rate and render options of one panel; every panel of a study
-    goes through the same harmonisation and rendering, whatever its source."""
-    study = assignment.enrolment.study
-    spec = study.harmonisation_spec()
-    ecg = ECG.objects.only("signal_blob", "signal_sha256", "sampling_rate").get(
-        pk=assignment.panel_ecg_id(panel)
-    )
-    signal = harmonise(ecg.signal(), ecg.sampling_rate, spec)
-    return signal, spec.sampling_rate, RenderOptions(layout=study.layout)
 
 
 def study_reader_progress(study: Study) -> list[dict]:

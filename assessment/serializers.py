@@ -17,7 +17,7 @@ class StudySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Study
-        exclude = ["snapshot"]
+        exclude = ["snapshot", "panel_key"]
         read_only_fields = [f.name for f in Study._meta.fields]
 
 
@@ -32,7 +32,14 @@ class StudySeedSerializer(serializers.Serializer):
     real_folds = serializers.ListField(child=serializers.IntegerField(), required=False)
     synthetic_folds = serializers.ListField(child=serializers.IntegerField(), required=False)
     readers = serializers.ListField(child=serializers.CharField(), required=False)
-    seed = serializers.IntegerField(default=1)
+    seed = serializers.IntegerField(
+        min_value=0,
+        max_value=2**63 - 1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="seeds case selection; random when absent",
+    )
     practice = serializers.IntegerField(min_value=0, default=0)
     unaware = serializers.IntegerField(min_value=0, default=0)
     settings = serializers.DictField(
@@ -52,6 +59,18 @@ class StudySeedSerializer(serializers.Serializer):
         data.setdefault("readers", [])
         data.setdefault("settings", {})
         return data
+
+
+class StudyOpenSerializer(serializers.Serializer):
+    """Opening a study: a reason is needed only to open one that fails the blinding audit."""
+
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="recorded reason to open a study despite a leaking audit channel",
+    )
 
 
 class CaseSerializer(serializers.ModelSerializer):

@@ -18,6 +18,7 @@ urlpatterns = [
     path("panel/<str:token>.svg", images.panel_image, name="panel-image"),
     path("staff/studies/", staff.study_list, name="staff-study-list"),
     path("staff/studies/<int:pk>/", staff.study_detail, name="staff-study-detail"),
+    path("staff/studies/<int:pk>/audit/", staff.study_audit, name="staff-study-audit"),
     path("staff/studies/<int:pk>/open/", staff.study_open_view, name="staff-study-open"),
     path("staff/studies/<int:pk>/close/", staff.study_close_view, name="staff-study-close"),
 ]

@@ -2,6 +2,12 @@
 
 python -m ecg_render.cli INPUT.npy --fs 100 [--row K] [--order standard|sssd] -o ecg.png
 python -m ecg_render.cli RECORD.hea [--layout 6x2] [--format pdf] -o ecg.pdf
+python -m ecg_render.cli RECORD.hea --no-harmonise -o raw.svg
+
+By default the input is harmonised as a study would show it: the default
+``HarmonisationSpec`` (first 10 s, III/aVR/aVL/aVF derived from I and II, dithered and
+rounded to 10 uV) at the input's own sampling rate, or at 500 Hz when that lies outside
+50-1000 Hz. ``--no-harmonise`` draws the raw samples instead.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import numpy as np
 from ecg_render.formats import CONTENT_TYPES, render_bytes
 from ecg_render.options import GAINS_MM_MV, LAYOUTS, PAPER_SPEEDS_MM_S, RenderOptions
 from ecg_render.raster import DEFAULT_DPI
+from generator.core.harmonise import harmonise, viewing_spec
 from generator.core.leads import LEAD_ORDERS, from_order
 from generator.records.wfdb_reader import read_wfdb_12lead, record_base
 
@@ -42,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=sorted(CONTENT_TYPES), help="default: the output suffix"
     )
     parser.add_argument("--dpi", type=float, help=f"PNG resolution (default {DEFAULT_DPI})")
+    parser.add_argument(
+        "--no-harmonise",
+        action="store_true",
+        help="draw the raw samples; by default the ECG is harmonised as a study shows it "
+        "(10 s, limb leads derived from I and II, dithered and rounded to 10 uV) at its own "
+        "rate, or at 500 Hz when that lies outside 50-1000 Hz",
+    )
     return parser
 
 
@@ -56,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--dpi applies only to --format png")
     try:
         signal, fs = load_signal(args)
+        if not args.no_harmonise:
+            spec = viewing_spec(fs)
+            signal, fs = harmonise(signal, fs, spec), spec.sampling_rate
         options = RenderOptions(
             layout=args.layout,
             speed_mm_s=args.speed,

@@ -10,7 +10,7 @@ import numpy as np
 from ecg_render.layout import Page, footer_text, grid_positions, page_layout
 from ecg_render.options import RenderOptions
 from ecg_render.style import Style
-from ecg_render.traces import format_hundredths, format_mm, segment_trace, validate_signal
+from ecg_render.traces import format_coordinates, format_mm, segment_trace, validate_signal
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 
@@ -19,7 +19,9 @@ def render_svg(signal: np.ndarray, fs: float, options: RenderOptions | None = No
     """Render a standard-order (12, N) mV signal sampled at ``fs`` Hz as an SVG string.
 
     The output depends only on the signal, ``fs`` and ``options``: no title, id, date or
-    other metadata, attributes sorted and numbers rounded to 0.01 mm.
+    other metadata, attributes sorted and numbers rounded to 0.01 mm. Trace coordinates
+    have a fixed width (see :func:`~ecg_render.traces.format_coordinate`), so every
+    signal gives a document of the same length for a given ``fs`` and ``options``.
     """
     options = options or RenderOptions()
     array, rate = validate_signal(signal, fs)
@@ -138,10 +140,8 @@ def _text(page: Page, style: Style, fs: float) -> list[str]:
 
 
 def _polyline(xs: np.ndarray, ys: np.ndarray) -> str:
-    pairs = [
-        f"{format_hundredths(x)} {format_hundredths(y)}"
-        for x, y in zip(xs.tolist(), ys.tolist(), strict=True)
-    ]
+    numbers = format_coordinates(np.column_stack([xs, ys]))  # x0, y0, x1, y1, ...
+    pairs = [f"{x} {y}" for x, y in zip(numbers[0::2], numbers[1::2], strict=True)]
     return "M" + pairs[0] + ("L" + " ".join(pairs[1:]) if len(pairs) > 1 else "")
 
 

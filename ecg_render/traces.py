@@ -11,8 +11,14 @@ from ecg_render.layout import DURATION_S, Page, Segment
 from generator.core.leads import STANDARD_LEADS
 
 # Coordinates are kept as integer hundredths of a millimetre: at 10 mm/mV one unit is
-# 1 uV, the quantisation of PTB-XL, so real and synthetic traces land on the same grid.
+# 1 uV, finer than the 10 uV to which harmonisation rounds every ECG by default.
 COORDINATE_SCALE = 100
+# Trace coordinates are written clamped to [-999.99, 9999.99] mm in 7 characters each, so
+# a page's SVG has the same length for every waveform: its size cannot tell ECGs apart.
+COORDINATE_MIN = -99_999
+COORDINATE_MAX = 999_999
+COORDINATE_WIDTH = 7
+_COORDINATE_FORMAT = f"%0{COORDINATE_WIDTH}.2f"
 _TIME_TOLERANCE = 1e-9
 # Below this an ECG cannot be drawn faithfully (and a 2.5 s cell could hold no sample).
 MIN_FS_HZ = 50.0
@@ -87,6 +93,25 @@ def quantise(values_mm: np.ndarray) -> np.ndarray:
 def format_hundredths(value: int) -> str:
     """Fixed formatting of a hundredths-of-mm integer: '12.5', '-0.07', '40'."""
     return f"{value / COORDINATE_SCALE:.2f}".rstrip("0").rstrip(".")
+
+
+def format_coordinate(value: int) -> str:
+    """Fixed-width trace coordinate: a hundredths-of-mm integer clamped to
+    [:data:`COORDINATE_MIN`, :data:`COORDINATE_MAX`] and written in
+    :data:`COORDINATE_WIDTH` characters: '-000.07', '0012.50', '9999.99'.
+
+    Leading zeros are valid SVG numbers. A clamped point lies far outside any page.
+    """
+    clamped = min(max(int(value), COORDINATE_MIN), COORDINATE_MAX)
+    return _COORDINATE_FORMAT % (clamped / COORDINATE_SCALE)
+
+
+def format_coordinates(values: np.ndarray) -> list[str]:
+    """:func:`format_coordinate` of every value of an integer array, in one pass."""
+    clamped = np.clip(np.asarray(values, dtype=np.int64).ravel(), COORDINATE_MIN, COORDINATE_MAX)
+    # One %-format over the whole array is several times faster than one call per value.
+    text = (_COORDINATE_FORMAT + " ") * clamped.size % tuple((clamped / COORDINATE_SCALE).tolist())
+    return text.split()
 
 
 def format_mm(value: float) -> str:

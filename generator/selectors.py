@@ -6,7 +6,7 @@ from django.core import signing
 from django.http import HttpRequest
 
 from ecg_render.options import RenderOptions
-from generator.core.harmonise import HarmonisationSpec, harmonise
+from generator.core.harmonise import harmonise, viewing_spec
 from generator.models import ECG
 
 _PREVIEW_SALT = "generator.ecg-preview"
@@ -18,7 +18,8 @@ def preview_token(ecg: ECG) -> str:
 
 
 def resolve_preview_token(request: HttpRequest, token: str):
-    """ECG_RENDER_RESOLVERS entry: staff previews of store ECGs, harmonised at their own rate."""
+    """ECG_RENDER_RESOLVERS entry: staff previews of store ECGs, harmonised with the default
+    settings at their own rate (500 Hz when that lies outside 50-1000 Hz)."""
     if not request.user.is_staff:
         return None
     try:
@@ -28,5 +29,5 @@ def resolve_preview_token(request: HttpRequest, token: str):
     ecg = ECG.objects.filter(pk=pk).first()
     if ecg is None:
         return None
-    spec = HarmonisationSpec(sampling_rate=ecg.sampling_rate)
+    spec = viewing_spec(ecg.sampling_rate)
     return harmonise(ecg.signal(), ecg.sampling_rate, spec), spec.sampling_rate, RenderOptions()

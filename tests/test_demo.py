@@ -57,14 +57,14 @@ def checkpoint(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def ptbxl_dir(tmp_path, shared_data) -> Path:
-    """A PTB-XL directory of six copies of the real record 00001 in test folds 9 and 10."""
+    """A PTB-XL directory of nine copies of the real record 00001 in test folds 9 and 10."""
     root = tmp_path / "ptbxl"
     records = root / "records100" / "00000"
     records.mkdir(parents=True)
     shutil.copy(shared_data / "ptbxl_meta" / "scp_statements.csv", root / "scp_statements.csv")
     header = (shared_data / "ptbxl_sample" / "00001_lr.hea").read_text()
     rows = []
-    for ecg_id in range(1, 7):
+    for ecg_id in range(1, 10):
         name = f"{ecg_id:05d}_lr"
         (records / f"{name}.hea").write_text(header.replace("00001_lr", name))
         shutil.copy(shared_data / "ptbxl_sample" / "00001_lr.dat", records / f"{name}.dat")
@@ -74,6 +74,16 @@ def ptbxl_dir(tmp_path, shared_data) -> Path:
                     f"records100/00000/{name},records500/00000/{ecg_id:05d}_hr")  # fmt: skip
     write_database(root, rows)
     return root
+
+
+def assert_disjoint_studies() -> None:
+    """The demo readers read both studies, so no ECG may appear in both."""
+    shown = [
+        {pk for pair in study.cases.values_list("real_ecg_id", "synthetic_ecg_id") for pk in pair}
+        - {None}
+        for study in Study.objects.all()
+    ]
+    assert len(shown) == 2 and shown[0].isdisjoint(shown[1])
 
 
 def test_standin_is_a_deterministic_plausible_ecg():
@@ -135,13 +145,16 @@ def test_offline_demo_without_shared_data_uses_labelled_stand_ins(demo_env, no_s
 
     paired = Study.objects.get(name="demo-paired")
     assert (paired.design, paired.status) == ("paired", "open")
-    assert paired.cases.filter(kind=Case.Kind.MAIN).count() == 10
+    # demo-single shows 6 of the 12 generated ECGs; demo-paired pairs the other 6.
+    assert paired.cases.filter(kind=Case.Kind.MAIN).count() == 4
     assert paired.cases.filter(kind=Case.Kind.PRACTICE).count() == 2
     assert {c.real_ecg.origin for c in paired.cases.all()} == {STANDIN_ORIGIN}
+    counts = {"demo-paired": 6, "demo-single": 12}
     for study in Study.objects.all():
         assert study.status == "open"
         enrolled = {e.reader.username: e.assignments.count() for e in study.enrolments.all()}
-        assert enrolled == {"reader1": 12, "reader2": 12}
+        assert enrolled == {"reader1": counts[study.name], "reader2": counts[study.name]}
+    assert_disjoint_studies()
 
     staff = Client()
     staff.force_login(admin)
@@ -171,7 +184,8 @@ def test_demo_with_shared_data_uses_the_real_turing_set(demo_env, shared_data):
     assert not ECG.objects.filter(origin=STANDIN_ORIGIN).exists()
     paired = Study.objects.get(name="demo-paired")
     main = paired.cases.filter(kind=Case.Kind.MAIN)
-    assert main.count() == 18
+    assert main.count() == 14  # 22 Turing pairs less the 6 reals demo-single shows, less practice
+    assert_disjoint_studies()
     assert {c.synthetic_ecg.origin for c in main} == {"sssd-ecg-published"}
     assert all(c.real_ecg.label_set == c.synthetic_ecg.label_set for c in main)
     single = Study.objects.get(name="demo-single")
@@ -184,18 +198,19 @@ def test_demo_reads_a_ptbxl_directory_and_samples_a_checkpoint(
     demo_env, no_shared_data, ptbxl_dir, checkpoint
 ):
     args = ("--ptbxl", str(ptbxl_dir), "--checkpoint", str(checkpoint), "--steps", "3",
-            "--real-count", "6", "--synthetic-count", "4")  # fmt: skip
+            "--real-count", "9", "--synthetic-count", "6")  # fmt: skip
     output = run_demo(*args)
     assert "PhysioNet" not in output and "STAND-IN" not in output
     real = ECG.objects.filter(origin="ptbxl")
-    assert real.count() == 6 and set(real.values_list("strat_fold", flat=True)) == {9, 10}
+    assert real.count() == 9 and set(real.values_list("strat_fold", flat=True)) == {9, 10}
     samples = ECG.objects.filter(origin="sssd-ecg-nle").order_by("job_index")
-    assert samples.count() == 4
-    first_real = real.order_by("id")[:4]
+    assert samples.count() == 6
+    first_real = real.order_by("id")[:6]
     assert [s.label_set for s in samples] == [r.label_set for r in first_real]
     assert samples[0].sampler_settings["sampler"] == "ddim"
     assert samples[0].sampler_settings["steps"] == 3
-    assert Study.objects.get(name="demo-paired").cases.count() == 4
+    assert Study.objects.get(name="demo-paired").cases.count() == 1 + 2
+    assert_disjoint_studies()
 
 
 @pytest.mark.django_db
@@ -210,22 +225,22 @@ def test_online_demo_fetches_ptbxl_from_physionet_once(
 
     monkeypatch.setattr(demo_data, "physionet_reachable", lambda: True)
     monkeypatch.setattr(demo_data, "download", fake_download)
-    args = ("--checkpoint", str(checkpoint), "--steps", "3", "--real-count", "4",
-            "--synthetic-count", "4")  # fmt: skip
+    args = ("--checkpoint", str(checkpoint), "--steps", "3", "--real-count", "9",
+            "--synthetic-count", "6")  # fmt: skip
     output = run_demo(*args)
-    assert "fetching 4 PTB-XL records" in output
+    assert "fetching 9 PTB-XL records" in output
     assert demo_data.PTBXL_URL == "https://physionet.org/files/ptb-xl/1.0.3/"
-    assert len(fetched) == 2 + 4 * 2  # two tables, then .hea and .dat of four records
-    assert ECG.objects.filter(origin="ptbxl").count() == 4
+    assert len(fetched) == 2 + 9 * 2  # two tables, then .hea and .dat of nine records
+    assert ECG.objects.filter(origin="ptbxl").count() == 9
 
     monkeypatch.setattr(demo_data, "physionet_reachable", lambda: False)
     again = run_demo(*args)
-    assert "fetched earlier" in again and len(fetched) == 10
+    assert "fetched earlier" in again and len(fetched) == 20
 
 
 @pytest.mark.django_db
 def test_bad_arguments_are_refused(demo_env, tmp_path):
     with pytest.raises(CommandError, match="no such directory"):
         run_demo("--ptbxl", str(tmp_path / "missing"))
-    with pytest.raises(CommandError, match="--synthetic-count must be at least 3"):
-        run_demo("--synthetic-count", "2")
+    with pytest.raises(CommandError, match="--synthetic-count must be at least 6"):
+        run_demo("--synthetic-count", "5")

@@ -25,11 +25,6 @@ class Slot:
     is_attention: bool = False
 
 
-def reader_seed(study_seed: int, reader_index: int) -> int:
-    """The order seed of the ``reader_index``-th reader of a study (recorded on enrolment)."""
-    return int(np.random.SeedSequence([study_seed, reader_index]).generate_state(1)[0])
-
-
 def shuffled(ids: Sequence[int], *, seed: int, stream: int) -> list[int]:
     """``ids`` in a seeded random order."""
     order = np.random.default_rng([seed, stream]).permutation(len(ids))

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from assessment.errors import StudySeedError
-from assessment.models import Case, Study
+from assessment.models import Case, Study, new_seed
 from assessment.planning.attention import attention_signal
 from assessment.planning.matching import (
     Candidate,
@@ -20,7 +20,8 @@ from assessment.planning.matching import (
     match_pairs,
     plan_cases,
 )
-from assessment.services.studies import study_enrol, study_open
+from assessment.services.studies import ecgs_seen_by, study_enrol, study_open
+from generator.core.harmonise import HarmonisationSpec
 from generator.models import ECG
 from generator.records.types import EcgRecord
 from generator.services import ecg_import
@@ -49,6 +50,8 @@ SETTING_FIELDS = (
     "assignment_mode",
     "anchor_count",
     "block_count",
+    "allow_upsampling",
+    "allow_shared_ecgs",
 )
 
 
@@ -70,7 +73,7 @@ def study_seed(
     n: int,
     pool: EcgPool,
     readers: Sequence[str] = (),
-    seed: int = 1,
+    seed: int | None = None,
     practice: int = 0,
     unaware: int = 0,
     settings: Mapping[str, object] | None = None,
@@ -79,9 +82,14 @@ def study_seed(
     """Create a draft study with ``n`` main cases matched by label set (else superclass) and
     stratified by superclass, plus practice, unaware-phase and attention-check cases.
 
-    ``readers`` are usernames to enrol. Raises :class:`StudySeedError` with a clear message
-    when the request cannot be met; nothing is stored then.
+    ``readers`` are usernames to enrol; ECGs they were shown in other studies are left out
+    unless the study allows shared ECGs. ``seed`` (random when None) decides the cases.
+    Raises :class:`StudySeedError` with a clear message when the request cannot be met;
+    nothing is stored then.
     """
+    seed = new_seed() if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise StudySeedError(f"seed must be an integer within 0..2^63-1, got {seed!r}")
     study = _new_study(name=name, design=design, seed=seed, n=n, settings=settings or {})
     if study.unaware_phase and unaware < 1:
         raise StudySeedError("an unaware phase needs at least one unaware item (--unaware)")
@@ -89,10 +97,14 @@ def study_seed(
         raise StudySeedError("unaware items need the unaware_phase setting")
     if min(practice, unaware) < 0:
         raise StudySeedError("practice and unaware item counts must be >= 0")
+    seen = set() if study.allow_shared_ecgs else ecgs_seen_by(readers)
     real = _candidates(ECG.Source.REAL, pool.real_origins, pool.real_folds, study)
     synthetic = _candidates(
         ECG.Source.SYNTHETIC, pool.synthetic_origins, pool.synthetic_folds, study
     )
+    excluded_seen = sum(c.ecg_id in seen for c in real + synthetic)
+    real = [c for c in real if c.ecg_id not in seen]
+    synthetic = [c for c in synthetic if c.ecg_id not in seen]
     matches = match_pairs(real, synthetic, seed=seed)
     try:
         plan = plan_cases(
@@ -111,6 +123,7 @@ def study_seed(
         "practice": practice,
         "unaware": unaware,
         "candidates": {"real": len(real), "synthetic": len(synthetic)},
+        "excluded_seen_by_readers": excluded_seen,
         "matched": dict(Counter(m.level for m in matches)),
         "main_by_stratum": dict(sorted(Counter(m.stratum for m in plan.main).items())),
     }
@@ -128,6 +141,28 @@ def study_seed(
         # study_open works on a locked copy; return that one so the caller sees "open".
         study = study_open(study=study)
     return study
+
+
+def pairs_available(
+    *, pool: EcgPool, readers: Sequence[str] = (), harmonisation: Mapping | None = None
+) -> int:
+    """How many real/synthetic pairs :func:`study_seed` can match from ``pool`` for these
+    readers (ECGs they saw in other studies left out); the count does not depend on the
+    seed. Raises StudySeedError like seeding does."""
+    try:
+        spec = HarmonisationSpec.from_dict(harmonisation or {})
+    except ValueError as exc:
+        raise StudySeedError(str(exc)) from exc
+    study = Study(harmonisation=spec.as_dict())
+    seen = ecgs_seen_by(readers)
+    real, synthetic = (
+        [c for c in _candidates(source, origins, folds, study) if c.ecg_id not in seen]
+        for source, origins, folds in (
+            (ECG.Source.REAL, pool.real_origins, pool.real_folds),
+            (ECG.Source.SYNTHETIC, pool.synthetic_origins, pool.synthetic_folds),
+        )
+    )
+    return len(match_pairs(real, synthetic, seed=0))
 
 
 def _new_study(
@@ -208,14 +243,30 @@ def _candidates(
         rows = rows.filter(strat_fold__in=folds)
     spec = study.harmonisation_spec()
     values = rows.order_by("id").values_list(
-        "id", "label_set", "superclasses", "n_samples", "sampling_rate"
+        "id", "origin", "label_set", "superclasses", "n_samples", "sampling_rate"
     )
+    if not study.allow_upsampling:
+        _refuse_upsampling(source, [(origin, fs) for _, origin, *_, fs in values], spec)
     # ECGs shorter than the study window cannot be harmonised, so they never enter.
     return [
         Candidate(pk, label_set, tuple(superclasses))
-        for pk, label_set, superclasses, n_samples, fs in values
+        for pk, _, label_set, superclasses, n_samples, fs in values
         if n_samples / fs + 1e-9 >= spec.duration_s
     ]
+
+
+def _refuse_upsampling(source: str, origin_rates: list[tuple[str, float]], spec) -> None:
+    """Upsampled ECGs have no content above their own Nyquist frequency: a tell."""
+    slow = Counter(origin for origin, fs in origin_rates if fs + 1e-9 < spec.sampling_rate)
+    if slow:
+        lowest = min(fs for _, fs in origin_rates)
+        named = ", ".join(f"{origin} ({count})" for origin, count in sorted(slow.items()))
+        raise StudySeedError(
+            f"{source} ECGs sampled below the study rate of {spec.sampling_rate:g} Hz: "
+            f"{named}; upsampling them would leave no content above their Nyquist "
+            f"frequency, which tells them apart. Harmonise at {lowest:g} Hz, narrow the "
+            f"pool, or set allow_upsampling"
+        )
 
 
 def _main_cases(study: Study, matches: list[Match]) -> list[Case]:

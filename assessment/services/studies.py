@@ -10,19 +10,38 @@ from django.db.models import Max
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from assessment.errors import StudyFrozenError, StudySeedError, StudyStateError
+from assessment.errors import BlindingLeakError, StudyFrozenError, StudySeedError, StudyStateError
 from assessment.models import Assignment, Case, Enrolment, Study
-from assessment.planning.ordering import OrderingError, reader_seed
+from assessment.planning.ordering import OrderingError
+from assessment.services.audit import blinding_audit
+from assessment.services.panels import study_ecg_ids
 from assessment.services.schedule import assignments_build
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 _NOT_SETTINGS = {"id", "name", "status", "seeding", "snapshot", "created_at", "opened_at",
                  "closed_at"}  # fmt: skip
 
 
+def ecgs_seen_by(usernames: Sequence[str], *, other_than: Study | None = None) -> set[int]:
+    """ids of the ECGs in the cases of every study (but ``other_than``) these readers
+    are enrolled in: shown, or due to be shown, to them."""
+    studies = Study.objects.filter(enrolments__reader__username__in=usernames)
+    if other_than is not None:
+        studies = studies.exclude(pk=other_than.pk)
+    cases = Case.objects.filter(study__in=studies)
+    seen = set()
+    for real, synthetic in cases.values_list("real_ecg_id", "synthetic_ecg_id"):
+        seen.update(pk for pk in (real, synthetic) if pk is not None)
+    return seen
+
+
 @transaction.atomic
 def study_enrol(*, study: Study, usernames: Sequence[str]) -> list[Enrolment]:
-    """Enrol readers by username; in an open study their assignments are built at once."""
+    """Enrol readers by username; in an open study their assignments are built at once.
+
+    A reader who was shown one of the study's ECGs in another study is refused, unless
+    the study allows shared ECGs (practice feedback there would unblind it here).
+    """
     study = Study.objects.select_for_update().get(pk=study.pk)
     if study.status == Study.Status.CLOSED:
         raise StudyStateError(f"study '{study.name}' is closed")
@@ -31,7 +50,10 @@ def study_enrol(*, study: Study, usernames: Sequence[str]) -> list[Enrolment]:
     if missing:
         raise StudySeedError(f"unknown reader(s): {', '.join(missing)}")
     already = set(study.enrolments.values_list("reader__username", flat=True))
-    next_index = (study.enrolments.aggregate(m=Max("reader_index"))["m"] or -1) + 1
+    if not study.allow_shared_ecgs:
+        _refuse_shared_ecgs(study, sorted(set(usernames) - already))
+    highest = study.enrolments.aggregate(m=Max("reader_index"))["m"]
+    next_index = 0 if highest is None else highest + 1
     created = []
     for username in sorted(set(usernames) - already):
         created.append(
@@ -39,7 +61,6 @@ def study_enrol(*, study: Study, usernames: Sequence[str]) -> list[Enrolment]:
                 study=study,
                 reader=users[username],
                 reader_index=next_index,
-                order_seed=reader_seed(study.seed, next_index),
             )
         )
         next_index += 1
@@ -50,23 +71,65 @@ def study_enrol(*, study: Study, usernames: Sequence[str]) -> list[Enrolment]:
     return created
 
 
+def study_open(*, study: Study, override_reason: str = "", opened_by: str = "") -> Study:
+    """Run the blinding audit, then freeze a draft study (snapshot of its settings, cases
+    and audit) and build every reader's assignments. A frozen study's cases and settings
+    never change afterwards.
+
+    A study whose audit finds a leaking channel is refused (:class:`BlindingLeakError`
+    naming the channels, the audit stored on the study) unless staff give an
+    ``override_reason``, which is recorded in the snapshot with ``opened_by``.
+    """
+    study = Study.objects.get(pk=study.pk)
+    _refuse_unless_openable(study)
+    audit = blinding_audit(study=study)
+    leaking = audit["leaking_channels"]
+    if leaking and not override_reason.strip():
+        raise BlindingLeakError(
+            f"study '{study.name}' fails the blinding audit: {', '.join(leaking)} "
+            f"tell real from synthetic ECGs (AUC lower bound above 0.5); fix the study, "
+            f"or open it with a recorded reason",
+            audit,
+        )
+    return _study_open_frozen(study, audit, override_reason.strip(), opened_by)
+
+
 @transaction.atomic
-def study_open(*, study: Study) -> Study:
-    """Freeze a draft study (snapshot of its settings and cases) and build every reader's
-    assignments. A frozen study's cases and settings never change afterwards."""
+def _study_open_frozen(study: Study, audit: dict, override_reason: str, opened_by: str) -> Study:
     study = Study.objects.select_for_update().get(pk=study.pk)
-    if study.is_frozen:
-        raise StudyFrozenError(f"study '{study.name}' is already {study.status}")
+    _refuse_unless_openable(study)
     cases = list(study.cases.all())
-    if not any(case.kind == Case.Kind.MAIN for case in cases):
-        raise StudyStateError(f"study '{study.name}' has no main cases")
     study.status = Study.Status.OPEN
     study.opened_at = timezone.now()
     study.snapshot = _snapshot(study, cases)
+    study.snapshot["blinding_audit"] = audit
+    study.snapshot["opened_despite_audit"] = (
+        {"reason": override_reason, "by": opened_by, "channels": audit["leaking_channels"]}
+        if audit["leaking_channels"]
+        else None
+    )
     study.save(update_fields=["status", "opened_at", "snapshot"])
     for enrolment in study.enrolments.select_related("study"):
         _build(enrolment, cases)
     return study
+
+
+def _refuse_unless_openable(study: Study) -> None:
+    if study.is_frozen:
+        raise StudyFrozenError(f"study '{study.name}' is already {study.status}")
+    if not study.cases.filter(kind=Case.Kind.MAIN).exists():
+        raise StudyStateError(f"study '{study.name}' has no main cases")
+
+
+def _refuse_shared_ecgs(study: Study, usernames: Sequence[str]) -> None:
+    mine = set(study_ecg_ids(study))
+    for username in usernames:
+        shared = mine & ecgs_seen_by([username], other_than=study)
+        if shared:
+            raise StudySeedError(
+                f"reader {username} was shown {len(shared)} of this study's ECGs in another "
+                f"study; enrol someone else, or allow shared ECGs for this study"
+            )
 
 
 @transaction.atomic

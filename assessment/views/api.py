@@ -19,6 +19,7 @@ from assessment.serializers import (
     JudgmentReceiptSerializer,
     JudgmentSubmitSerializer,
     ReaderAssignmentSerializer,
+    StudyOpenSerializer,
     StudySeedSerializer,
     StudySerializer,
 )
@@ -46,11 +47,22 @@ class StudyViewSet(
             raise ValidationError({"detail": str(exc)}) from exc
         return Response(StudySerializer(study).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: StudySerializer})
+    @extend_schema(request=StudyOpenSerializer, responses={200: StudySerializer})
     @action(detail=True, methods=["post"])
     def open(self, request: Request, pk: str) -> Response:
-        """Freeze the study and build every reader's assignments."""
-        return self._lifecycle(study_open)
+        """Run the blinding audit, then freeze the study and build every reader's
+        assignments; a study that fails the audit opens only with an override reason."""
+        body = StudyOpenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+
+        def open_with_reason(*, study: Study) -> Study:
+            return study_open(
+                study=study,
+                override_reason=body.validated_data["override_reason"],
+                opened_by=request.user.get_username(),
+            )
+
+        return self._lifecycle(open_with_reason)
 
     @extend_schema(request=None, responses={200: StudySerializer})
     @action(detail=True, methods=["post"])

@@ -1,8 +1,8 @@
-"""ECG panel images by opaque token: harmonised with the study's spec, rendered as SVG.
+"""ECG panel images by opaque token, served from the study's panel cache.
 
-Every panel goes through the same harmonisation and the same fixed-precision SVG writer,
-and every response carries the same header set (ecg_render.responses), so neither
-headers nor anything but the waveform itself can tell a real ECG from a synthetic one.
+Every panel of a study is harmonised and rendered the same way, padded to one
+Content-Length and served with one header set (assessment.services.panels), so nothing
+but the waveform itself can tell a real ECG from a synthetic one.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from assessment.selectors import panel_for_reader, panel_signal
-from ecg_render.responses import rendered_response
+from assessment.selectors import panel_for_reader
+from assessment.services.panels import panel_response
 
 
 @login_required
@@ -22,5 +22,5 @@ def panel_image(request: HttpRequest, token: str) -> HttpResponse:
     found = panel_for_reader(token, request.user)
     if found is None:
         raise Http404
-    signal, fs, options = panel_signal(*found)
-    return rendered_response(signal, fs, options, "svg")
+    assignment, panel = found
+    return panel_response(assignment.enrolment.study, assignment.panel_ecg_id(panel))

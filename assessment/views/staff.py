@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -15,6 +15,7 @@ from assessment.errors import AssessmentError
 from assessment.models import Study
 from assessment.selectors import study_reader_progress
 from assessment.services import study_close, study_open
+from assessment.services.audit import blinding_audit
 from assessment.views.access import staff_only
 from generator.standins import STANDIN_ORIGIN
 
@@ -38,15 +39,37 @@ def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "uses_standins": study.cases.filter(
             Q(real_ecg__origin=STANDIN_ORIGIN) | Q(synthetic_ecg__origin=STANDIN_ORIGIN)
         ).exists(),
+        "audit": study.blinding_audit,
     }
     return render(request, "assessment/staff/study_detail.html", context)
 
 
 @staff_only
+def study_audit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The study's blinding audit per channel; a POST runs it again."""
+    study = get_object_or_404(Study, pk=pk)
+    if request.method == "POST":
+        blinding_audit(study=study)
+        messages.success(request, "Blinding audit run.")
+        return redirect("assessment:staff-study-audit", pk=study.pk)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    context = {"study": study, "audit": study.blinding_audit}
+    return render(request, "assessment/staff/study_audit.html", context)
+
+
+@staff_only
 @require_POST
 def study_open_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Freeze and open a draft study."""
-    return _lifecycle(request, pk, study_open, "opened")
+    """Audit, freeze and open a draft study; a failed audit needs a recorded reason."""
+    reason = request.POST.get("override_reason", "")[:2000]
+
+    def open_with_reason(*, study: Study) -> Study:
+        return study_open(
+            study=study, override_reason=reason, opened_by=request.user.get_username()
+        )
+
+    return _lifecycle(request, pk, open_with_reason, "opened")
 
 
 @staff_only

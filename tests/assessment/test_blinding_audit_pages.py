@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-import assessment.selectors as selectors_module
+import assessment.services.panels as panels_module
 import assessment.views.images as images_module
-from assessment.models import Assignment, Case, Judgment
+from assessment.models import Assignment, Case, Judgment, RenderedPanel
 from assessment.services import study_close
 from generator.models import ECG
 from tests.assessment.audit_helpers import api, enrolment_of, normalised, walk_item_pages
@@ -78,10 +78,11 @@ def test_both_panels_share_headers_cookies_and_svg_structure(paired_study, reade
 def test_both_panels_take_the_same_harmonisation_and_render_path(
     paired_study, reader_a, client_a, monkeypatch
 ):
-    """Each panel is harmonised with the study's spec and rendered with the same options;
-    stored factory ECGs are not quantised, the served signals and SVG lie on a 1 uV grid."""
+    """Every panel of the study is harmonised with the study's spec and rendered with the
+    same options, once, into the study's cache; stored factory ECGs are not quantised, the
+    served signals lie on the 10 uV grid and every served panel has one length."""
     calls = []
-    harmonise, render = selectors_module.harmonise, images_module.rendered_response
+    harmonise, render = panels_module.harmonise, panels_module.render_bytes
 
     def spy_harmonise(signal, fs, spec):
         calls.append(("harmonise", fs, spec))
@@ -91,33 +92,35 @@ def test_both_panels_take_the_same_harmonisation_and_render_path(
         calls.append(("render", signal, fs, options, fmt))
         return render(signal, fs, options, fmt)
 
-    monkeypatch.setattr(selectors_module, "harmonise", spy_harmonise)
-    monkeypatch.setattr(images_module, "rendered_response", spy_render)
+    monkeypatch.setattr(panels_module, "harmonise", spy_harmonise)
+    monkeypatch.setattr(panels_module, "render_bytes", spy_render)
+    RenderedPanel.objects.filter(study=paired_study).delete()
     ready(enrolment_of(reader_a))
     item = enrolment_of(reader_a).assignments.select_related("case").order_by("position").first()
     stored = ECG.objects.get(pk=item.case.synthetic_ecg_id).signal()
     assert not np.allclose(stored * 1000, np.round(stored * 1000), atol=1e-3)
-    bodies = [
-        client_a.get(reverse("assessment:panel-image", args=[token])).content
-        for token in (item.panel_a_token, item.panel_b_token)
+    responses = [
+        client_a.get(reverse("assessment:panel-image", args=[token]))
+        for token in (item.panel_a_token, item.panel_b_token) * 2
     ]
     harmonised = [c for c in calls if c[0] == "harmonise"]
     rendered = [c for c in calls if c[0] == "render"]
-    assert len(harmonised) == len(rendered) == 2
-    assert harmonised[0][1:] == harmonised[1][1:]
+    n_ecgs = len(panels_module.study_ecg_ids(paired_study))
+    assert len(harmonised) == len(rendered) == n_ecgs  # each ECG once, for the whole study
+    assert all(c[1:] == harmonised[0][1:] for c in harmonised)
     assert harmonised[0][2] == paired_study.harmonisation_spec()
-    assert [c[2:] for c in rendered] == [rendered[0][2:]] * 2
+    assert all(c[2:] == rendered[0][2:] for c in rendered)
     for _, signal, _, _, fmt in rendered:
         assert fmt == "svg" and signal.dtype == np.float32 and signal.shape == (12, 1000)
-        assert np.allclose(signal * 1000, np.round(signal * 1000), atol=1e-3)
-    for body in bodies:
-        root = ET.fromstring(body)
+        assert np.allclose(signal * 100, np.round(signal * 100), atol=1e-3)
+    assert len({r["Content-Length"] for r in responses}) == 1
+    assert responses[0].content == responses[2].content
+    for response in responses:
+        root = ET.fromstring(response.content)
         traces = [p for p in root.iter(f"{SVG_NS}path") if p.get("data-lead")]
-        numbers = np.array(
-            [float(n) for p in traces for n in re.findall(r"-?\d+(?:\.\d+)?", p.get("d"))]
-        )
-        assert len(traces) >= 12 and numbers.size > 12 * 200
-        assert np.allclose(numbers * 100, np.round(numbers * 100), atol=1e-6)
+        numbers = re.findall(r"-?\d+(?:\.\d+)?", " ".join(p.get("d") for p in traces))
+        assert len(traces) >= 12 and len(numbers) > 12 * 200
+        assert {len(n) for n in numbers} == {7}  # fixed width: '0012.50', '-000.07'
 
 
 # --- Presentation order ---------------------------------------------------------------------
@@ -229,7 +232,7 @@ def test_error_pages_reveal_nothing(paired_study, reader_a, monkeypatch):
     def broken(*args):
         raise RuntimeError(secret)
 
-    monkeypatch.setattr(images_module, "panel_signal", broken)
+    monkeypatch.setattr(images_module, "panel_response", broken)
     client = Client(raise_request_exception=False)
     client.force_login(reader_a)
     server_error = client.get(reverse("assessment:panel-image", args=[item.panel_a_token]))

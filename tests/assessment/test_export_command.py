@@ -45,7 +45,11 @@ def test_json_by_name_equals_study_summary(study, tmp_path):
     export("export-me", "--format", "json", "-o", str(target), "--n-boot", "200")
 
     written = json.loads(target.read_text(encoding="utf-8"))
+    blinding = written.pop("blinding")
     assert written == study_summary(judgments_frame(study), seed=0, n_boot=200)
+    assert blinding["frozen_at_opening"] and blinding["override"] is None
+    study.refresh_from_db()
+    assert blinding["audit"] == study.snapshot["blinding_audit"]
     assert written["meta"]["n_judgments"] == 13
     assert written["designs"]["paired"]["by_reader"]["bob"]["all_rounds"]["accuracy"]["n"] == 5
 

@@ -63,7 +63,9 @@ def test_json_summary_equals_study_summary_of_the_same_frame(client_admin, answe
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="s1-summary.json"'
     exported = json.loads(response.content)
+    blinding = exported.pop("blinding")
     assert exported == study_summary(judgments_frame(answered_study), seed=0, n_boot=2000)
+    assert blinding["audit"]["n_panels"] == 16 and blinding["audit"]["leaking_channels"] == []
     # Independent check of the headline numbers from the stored judgments.
     judgments = list(main_judgments(answered_study).select_related("assignment__enrolment"))
     n = len(judgments)

@@ -65,10 +65,12 @@ def test_bad_harmonisation_is_a_command_error(small_store, study_settings, messa
 
 
 def test_partial_harmonisation_is_stored_with_the_defaults_filled_in(small_store):
-    study = seed(readers=(), open_now=False, settings={"harmonisation": {"sampling_rate": 250}})
+    settings = {"harmonisation": {"sampling_rate": 250}, "allow_upsampling": True}
+    study = seed(readers=(), open_now=False, settings=settings)
     study.refresh_from_db()
     assert study.harmonisation == {
-        "sampling_rate": 250.0, "duration_s": 10.0, "bandpass_hz": None, "quantum_mv": 0.001,
+        "sampling_rate": 250.0, "duration_s": 10.0, "bandpass_hz": None, "quantum_mv": 0.01,
+        "derive_limb_leads": True, "dither": "rpdf",
     }  # fmt: skip
 
 

@@ -52,6 +52,9 @@ def test_staff_preview_headers_do_not_depend_on_source(staff_client, real_and_sy
     assert [r.status_code for r in responses] == [200, 200]
     headers = [{k: v for k, v in r.headers.items() if k != "Content-Length"} for r in responses]
     assert headers[0] == headers[1]
+    # fixed-width trace coordinates: the same size, though the waveforms differ
+    assert responses[0].content != responses[1].content
+    assert responses[0]["Content-Length"] == responses[1]["Content-Length"]
     assert headers[0]["Cache-Control"] == "private, no-store, max-age=0"
     assert "ETag" not in headers[0] and "Content-Disposition" not in headers[0]
     for response in responses:
@@ -99,3 +102,12 @@ def test_render_command_refuses_a_missing_output_folder(tmp_path, real_and_synth
     with pytest.raises(CommandError, match="output folder does not exist"):
         call_command("render_ecg", str(real_and_synthetic[0].pk), "-o", str(target))
     assert not target.parent.exists()
+
+
+def test_render_command_refuses_a_rate_outside_50_to_1000_hz(tmp_path, real_and_synthetic):
+    target = tmp_path / "ecg.svg"
+    with pytest.raises(CommandError, match="harmonisation.sampling_rate must lie between 50"):
+        call_command(
+            "render_ecg", str(real_and_synthetic[0].pk), "--rate", "2000", "-o", str(target)
+        )
+    assert not target.exists()

@@ -1,4 +1,5 @@
-"""A real PTB-XL record and an SSSD-ECG sample render to files of identical structure."""
+"""A real PTB-XL record and an SSSD-ECG sample render to files of identical structure and,
+for SVG, identical length."""
 
 from __future__ import annotations
 
@@ -61,6 +62,23 @@ def test_svg_structure_does_not_tell_real_from_synthetic(real, synthetic, layout
     assert real_svg != synthetic_svg  # the traces differ ...
     assert svg_skeleton(real_svg) == svg_skeleton(synthetic_svg)  # ... and nothing else
     assert real_svg.count("<") == synthetic_svg.count("<")
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize(
+    "extra", [{}, {"clip": True}, {"speed_mm_s": 50.0, "gain_mm_mv": 20.0, "rhythm_lead": "V1"}]
+)
+def test_svg_length_does_not_depend_on_the_waveform(real, synthetic, shared_data, layout, extra):
+    turing_real = from_order(np.load(shared_data / "sssd_ecg_turing22" / "real.npy")[3], "sssd")
+    spiky = np.random.default_rng(7).normal(0, 0.5, (12, 1000))
+    spiky[1, 400] = 50.0  # a 50 mV spike: 500 mm at 10 mm/mV, far off the page
+    spiky[7, 600] = -50.0
+    flat = np.zeros((12, 1000))
+    options = RenderOptions(layout=layout, **extra)
+    svgs = [render_svg(s, FS, options) for s in (real, synthetic, turing_real, spiky, flat)]
+    assert len(set(svgs)) == len(svgs)
+    assert len({len(svg) for svg in svgs}) == 1
+    assert len({len(svg.encode("utf-8")) for svg in svgs}) == 1
 
 
 @pytest.mark.parametrize("layout", ["3x4+R", "cabrera"])

@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from ecg_render import RenderOptions, render_svg
+from ecg_render import RenderOptions, render_png, render_svg
+from ecg_render.traces import COORDINATE_WIDTH, format_coordinate, format_coordinates
 from generator.core.leads import STANDARD_LEADS
 from tests.ecg_render.signals import (
     MARKER_MV,
@@ -269,3 +270,46 @@ def test_svg_is_in_millimetres_with_hundredth_coordinates_and_few_elements(layou
     # The first sample of lead I, 0.01 mm = 1 uV resolution at 10 mm/mV.
     _, _, values = decode(trace_paths(root)[0].get("d"), frame(root))
     assert values[0] == pytest.approx(round(signal[0, 0], 3), abs=1e-9)
+
+
+# A trace coordinate: sign, four integer digits (three after a minus) and two decimals.
+FIXED_WIDTH_NUMBER = re.compile(r"(?:-\d{3}|\d{4})\.\d{2}")
+
+
+def trace_numbers(root) -> list[str]:
+    return [n for p in trace_paths(root) for n in NUMBER.findall(p.get("d"))]
+
+
+@pytest.mark.parametrize(
+    ("hundredths", "text"),
+    [(-7, "-000.07"), (1250, "0012.50"), (0, "0000.00"), (999_999, "9999.99"),
+     (-99_999, "-999.99"), (10**9, "9999.99"), (-(10**9), "-999.99")],
+)  # fmt: skip
+def test_format_coordinate_has_a_fixed_width_and_clamps(hundredths, text):
+    assert format_coordinate(hundredths) == text
+    assert format_coordinates(np.array([[hundredths, 0]])) == [text, "0000.00"]
+    assert len(text) == COORDINATE_WIDTH
+
+
+def test_trace_coordinates_are_fixed_width_numbers_that_read_back_exactly():
+    signal = coded_signal()
+    signal[0, 100:110] = -3.0
+    root = parse(render_svg(signal, FS))
+    numbers = trace_numbers(root)
+    assert numbers and all(FIXED_WIDTH_NUMBER.fullmatch(n) for n in numbers)
+    # leading zeros change nothing: the step of lead I still reads -3 mV
+    _, _, values = decode(trace_paths(root)[0].get("d"), frame(root))
+    assert values.min() == pytest.approx(-3.0)
+
+
+def test_extreme_values_are_clamped_and_keep_the_width():
+    signal = np.zeros((12, 1000))
+    signal[0, 100:110] = 10_000.0  # 100 m above the page at 10 mm/mV
+    signal[1, 100:110] = -10_000.0  # and below it
+    svg = render_svg(signal, FS)
+    root = parse(svg)
+    assert all(FIXED_WIDTH_NUMBER.fullmatch(n) for n in trace_numbers(root))
+    ys = np.concatenate([points(p.get("d"))[:, 1] for p in trace_paths(root)])
+    assert ys.min() == -999.99 and ys.max() == 9999.99
+    assert len(svg) == len(render_svg(np.zeros((12, 1000)), FS))
+    assert render_png(signal, FS, dpi=50).startswith(b"\x89PNG")  # cairosvg reads it

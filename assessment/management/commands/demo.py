@@ -20,12 +20,12 @@ from assessment.demo_data import EcgSet
 from assessment.errors import AssessmentError
 from assessment.models import Study
 from assessment.services import EcgPool, study_enrol, study_open, study_seed
+from assessment.services.seeding import pairs_available
 from generator.backends.base import BackendError
 from generator.core.diffusion import SamplingError
 
 PRACTICE_ITEMS = 2
 TURING_MAIN_CASES = 18  # of the 22 label-matched pairs, keeping 2 for practice and 2 spare
-STUDY_SEED = 7
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,9 @@ class Command(BaseCommand):
             raise CommandError(f"--ptbxl {options['ptbxl']}: no such directory")
         if options["checkpoint"] is not None and not options["checkpoint"].is_file():
             raise CommandError(f"--checkpoint {options['checkpoint']}: no such file")
-        need = PRACTICE_ITEMS + 1
+        # demo-single shows about half of them; demo-paired needs at least one main case
+        # and its practice items from the rest.
+        need = PRACTICE_ITEMS + 4
         if options["synthetic_count"] < need:
             raise CommandError(f"--synthetic-count must be at least {need}")
         if options["real_count"] < options["synthetic_count"]:
@@ -129,30 +131,31 @@ class Command(BaseCommand):
     def _studies(
         self, real: EcgSet, generated: EcgSet, turing: tuple[EcgSet, ...]
     ) -> list[tuple[Study, bool]]:
-        single_cases = generated.count - PRACTICE_ITEMS
-        if turing:
-            paired_pool, paired_cases = (turing[0].origin, turing[1].origin), TURING_MAIN_CASES
-        else:
-            paired_pool, paired_cases = (real.origin, generated.origin), single_cases
+        """Seed demo-single, then demo-paired from what is left: the readers take part in
+        both, so no ECG of one study may appear in the other (disjoint pools)."""
+        paired_pool = (
+            (turing[0].origin, turing[1].origin) if turing else (real.origin, generated.origin)
+        )
         try:
-            return [
-                _study_ensure(
-                    name="demo-paired",
-                    title="ECG reading study: pairs",
-                    design=Study.Design.PAIRED,
-                    pool=paired_pool,
-                    n=paired_cases,
-                ),
-                _study_ensure(
-                    name="demo-single",
-                    title="ECG reading study: single ECGs",
-                    design=Study.Design.SINGLE,
-                    pool=(real.origin, generated.origin),
-                    n=single_cases,
-                ),
-            ]
+            single = _study_ensure(
+                name="demo-single",
+                title="ECG reading study: single ECGs",
+                design=Study.Design.SINGLE,
+                pool=(real.origin, generated.origin),
+                n=generated.count - PRACTICE_ITEMS,
+            )
+            pool = EcgPool(real_origins=[paired_pool[0]], synthetic_origins=[paired_pool[1]])
+            left = pairs_available(pool=pool, readers=READERS) - PRACTICE_ITEMS
+            paired = _study_ensure(
+                name="demo-paired",
+                title="ECG reading study: pairs",
+                design=Study.Design.PAIRED,
+                pool=paired_pool,
+                n=min(TURING_MAIN_CASES, left),
+            )
         except AssessmentError as exc:
             raise CommandError(f"seeding a demo study failed: {exc}") from exc
+        return [paired, single]
 
     def _report(self, port: int, sets: list[EcgSet], studies: list[tuple[Study, bool]]) -> None:
         base = f"http://127.0.0.1:{port}"
@@ -216,7 +219,6 @@ def _study_ensure(
             n=n,
             pool=EcgPool(real_origins=[pool[0]], synthetic_origins=[pool[1]]),
             readers=READERS,
-            seed=STUDY_SEED,
             practice=PRACTICE_ITEMS,
             settings={"title": title},
             open_now=True,

@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--real-folds", default="", help="comma-separated strat folds")
         parser.add_argument("--synthetic-origin", required=True, help="comma-separated origins")
         parser.add_argument("--readers", default="", help="comma-separated usernames")
-        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--seed", type=int, help="seeds the case selection (default: random)")
         parser.add_argument("--practice", type=int, default=0)
         parser.add_argument("--unaware", type=int, default=0, help="unaware-phase items")
         parser.add_argument(

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ecg_render.formats import CONTENT_TYPES, render_bytes
 from ecg_render.options import GAINS_MM_MV, LAYOUTS, PAPER_SPEEDS_MM_S, RenderOptions
-from generator.core.harmonise import HarmonisationSpec, harmonise
+from generator.core.harmonise import HarmonisationSpec, harmonise, viewing_spec
 from generator.core.signal_codec import SignalIntegrityError
 from generator.models import ECG
 
@@ -23,7 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--speed", type=float, choices=PAPER_SPEEDS_MM_S, default=25.0)
         parser.add_argument("--gain", type=float, choices=GAINS_MM_MV, default=10.0)
         parser.add_argument("--rhythm-lead", default="II")
-        parser.add_argument("--rate", type=float, help="harmonise to this rate (default: stored)")
+        parser.add_argument(
+            "--rate",
+            type=float,
+            help="harmonise to this rate, 50-1000 Hz (default: the stored rate, or 500 Hz "
+            "when that lies outside)",
+        )
         parser.add_argument("-o", "--output", required=True)
 
     def handle(self, *args, **options):
@@ -40,7 +45,10 @@ class Command(BaseCommand):
                 gain_mm_mv=options["gain"],
                 rhythm_lead=options["rhythm_lead"],
             )
-            spec = HarmonisationSpec(sampling_rate=options["rate"] or ecg.sampling_rate)
+            if options["rate"] is None:
+                spec = viewing_spec(ecg.sampling_rate)
+            else:
+                spec = HarmonisationSpec(sampling_rate=options["rate"])
             signal = harmonise(ecg.signal(), ecg.sampling_rate, spec)
             data = render_bytes(signal, spec.sampling_rate, render_options, options["format"])
         except (ValueError, SignalIntegrityError) as exc:
