@@ -55,7 +55,8 @@ class Study(models.Model):
     design = models.CharField(max_length=10, choices=Design.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     seed = models.BigIntegerField(
-        default=new_seed, help_text="seeds case selection and panel sides (random by default)"
+        default=new_seed,
+        help_text="seeds case selection and single-design sources (random by default)",
     )
     harmonisation = models.JSONField(default=default_harmonisation)
     layout = models.CharField(max_length=20, default="3x4+R", choices=[(x, x) for x in LAYOUTS])

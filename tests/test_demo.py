@@ -57,14 +57,15 @@ def checkpoint(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def ptbxl_dir(tmp_path, shared_data) -> Path:
-    """A PTB-XL directory of nine copies of the real record 00001 in test folds 9 and 10."""
+    """A PTB-XL directory of 18 copies of the real record 00001 in test folds 9 and 10,
+    six of each of three label sets (so both demo studies always find matches)."""
     root = tmp_path / "ptbxl"
     records = root / "records100" / "00000"
     records.mkdir(parents=True)
     shutil.copy(shared_data / "ptbxl_meta" / "scp_statements.csv", root / "scp_statements.csv")
     header = (shared_data / "ptbxl_sample" / "00001_lr.hea").read_text()
     rows = []
-    for ecg_id in range(1, 10):
+    for ecg_id in range(1, 19):
         name = f"{ecg_id:05d}_lr"
         (records / f"{name}.hea").write_text(header.replace("00001_lr", name))
         shutil.copy(shared_data / "ptbxl_sample" / "00001_lr.dat", records / f"{name}.dat")
@@ -198,11 +199,11 @@ def test_demo_reads_a_ptbxl_directory_and_samples_a_checkpoint(
     demo_env, no_shared_data, ptbxl_dir, checkpoint
 ):
     args = ("--ptbxl", str(ptbxl_dir), "--checkpoint", str(checkpoint), "--steps", "3",
-            "--real-count", "9", "--synthetic-count", "6")  # fmt: skip
+            "--real-count", "18", "--synthetic-count", "6")  # fmt: skip
     output = run_demo(*args)
     assert "PhysioNet" not in output and "STAND-IN" not in output
     real = ECG.objects.filter(origin="ptbxl")
-    assert real.count() == 9 and set(real.values_list("strat_fold", flat=True)) == {9, 10}
+    assert real.count() == 18 and set(real.values_list("strat_fold", flat=True)) == {9, 10}
     samples = ECG.objects.filter(origin="sssd-ecg-nle").order_by("job_index")
     assert samples.count() == 6
     first_real = real.order_by("id")[:6]
@@ -225,17 +226,17 @@ def test_online_demo_fetches_ptbxl_from_physionet_once(
 
     monkeypatch.setattr(demo_data, "physionet_reachable", lambda: True)
     monkeypatch.setattr(demo_data, "download", fake_download)
-    args = ("--checkpoint", str(checkpoint), "--steps", "3", "--real-count", "9",
+    args = ("--checkpoint", str(checkpoint), "--steps", "3", "--real-count", "18",
             "--synthetic-count", "6")  # fmt: skip
     output = run_demo(*args)
-    assert "fetching 9 PTB-XL records" in output
+    assert "fetching 18 PTB-XL records" in output
     assert demo_data.PTBXL_URL == "https://physionet.org/files/ptb-xl/1.0.3/"
-    assert len(fetched) == 2 + 9 * 2  # two tables, then .hea and .dat of nine records
-    assert ECG.objects.filter(origin="ptbxl").count() == 9
+    assert len(fetched) == 2 + 18 * 2  # two tables, then .hea and .dat of 18 records
+    assert ECG.objects.filter(origin="ptbxl").count() == 18
 
     monkeypatch.setattr(demo_data, "physionet_reachable", lambda: False)
     again = run_demo(*args)
-    assert "fetched earlier" in again and len(fetched) == 20
+    assert "fetched earlier" in again and len(fetched) == 38
 
 
 @pytest.mark.django_db

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assessment.audit.crossval import Fold, case_splits, fold_scores, scaled_folds
+from assessment.audit.crossval import N_REPEATS, Fold, case_splits, fold_scores, scaled_folds
 from assessment.stats.roc import delong_auc
 
 RANDOM_STATE = 20240612
@@ -33,9 +33,16 @@ class PermutationOutcome:
     exceedances: int
 
 
+# Permutations run per the fewest that could reach the threshold. With few cases a
+# permutation can repeat the observed labels (12 pairs: 1 in 4096); with the fewest, one
+# such draw would already hide a perfect leak, with five times as many four may happen.
+PERMUTATION_FACTOR = 5
+
+
 def permutations_needed(threshold: float) -> int:
-    """Fewest permutations with which p = 1 / (1 + permutations) reaches ``threshold``."""
-    return max(math.ceil(1.0 / threshold - 1e-9) - 1, 1)
+    """Permutations to run: :data:`PERMUTATION_FACTOR` times the fewest with which
+    p = 1 / (1 + permutations) reaches ``threshold``."""
+    return max(math.ceil(PERMUTATION_FACTOR / threshold - 1e-9) - 1, 1)
 
 
 def within_case_permutation(
@@ -70,20 +77,30 @@ def permutation_test(
     ``max_splits`` keeps the first splits only (one repeat of k-fold): the observed AUC
     must then come from the same splits.
     """
-    folds = folds if folds is not None else scaled_folds(x, case_splits(y, cases)[0][:max_splits])
+    repeats = 1 if max_splits is not None else N_REPEATS
+    folds = folds if folds is not None else scaled_folds(x, _splits(y, cases, repeats, max_splits))
+    # Shuffling within cases keeps every case's labels, so the (label-stratified) splits
+    # change only when single-panel cases trade labels.
+    sizes = np.unique(np.asarray(cases, dtype=str), return_counts=True)[1]
+    fixed_splits = bool(np.all(sizes > 1))
     total = permutations_needed(threshold)
     allowed = math.floor(threshold * (total + 1) + 1e-9) - 1  # exceedances p tolerates
     rng = np.random.default_rng(RANDOM_STATE)
     exceedances = run = 0
     while run < total and exceedances <= allowed:
         permuted = within_case_permutation(y, cases, rng)
-        splits = case_splits(permuted, cases)[0][:max_splits]
-        if not _same_splits(splits, folds):
-            folds = scaled_folds(x, splits)
+        if not fixed_splits:
+            splits = _splits(permuted, cases, repeats, max_splits)
+            if not _same_splits(splits, folds):
+                folds = scaled_folds(x, splits)
         scores = fold_scores(folds, permuted)
         exceedances += delong_auc(scores, permuted)["auc"] >= observed_auc - _TIE
         run += 1
     return PermutationOutcome((1 + exceedances) / (1 + run), run, exceedances)
+
+
+def _splits(y: np.ndarray, cases: Sequence[str], repeats: int, max_splits: int | None):
+    return case_splits(y, cases, repeats=repeats)[0][:max_splits]
 
 
 def _same_splits(splits: list, folds: list[Fold]) -> bool:

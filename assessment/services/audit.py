@@ -3,6 +3,7 @@ whether any non-clinical feature of the responses tells real from synthetic ECGs
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import numpy as np
@@ -10,10 +11,17 @@ from django.utils import timezone
 
 from assessment.audit import ServedPanel, audit_panels
 from assessment.models import Case, Study
-from assessment.services.panels import panel_response, study_panels_prepare
+from assessment.services.panels import (
+    panel_response,
+    panel_settings_key,
+    study_ecg_ids,
+    study_panels_prepare,
+)
 from ecg_render.options import RenderOptions
 
-AUDIT_ALPHA = 0.05
+# Family-wise false-alarm rate of the gate: one clean study in a hundred is refused (and
+# can still be opened with a recorded reason).
+AUDIT_ALPHA = 0.01
 
 
 def blinding_audit(*, study: Study) -> dict:
@@ -46,12 +54,20 @@ def blinding_audit(*, study: Study) -> dict:
     audit = {
         "audited_at": timezone.now().isoformat(),
         "panel_length": study.panel_length,
+        "audited_for": audited_for(study),
         **result.as_dict(),
         "leaking_channels": list(result.leaking_channels),
     }
     Study.objects.filter(pk=study.pk).update(blinding_audit=audit)
     study.blinding_audit = audit
     return audit
+
+
+def audited_for(study: Study) -> str:
+    """Fingerprint of what an audit saw: the panel settings and the study's ECGs; opening
+    refuses an audit whose fingerprint no longer matches the study."""
+    ecgs = ",".join(str(pk) for pk in study_ecg_ids(study))
+    return hashlib.sha256(f"{panel_settings_key(study)}|{ecgs}".encode()).hexdigest()
 
 
 def _panels_to_fetch(study: Study) -> list[tuple[int, int, bool]]:

@@ -14,6 +14,7 @@ import json
 from django.db import transaction
 from django.http import HttpResponse
 
+from assessment.errors import StudyStateError
 from assessment.models import RenderedPanel, Study
 from ecg_render.formats import CONTENT_TYPES, render_bytes
 from ecg_render.options import RenderOptions
@@ -83,10 +84,13 @@ def study_panels_prepare(*, study: Study) -> int:
         )
         if have.issuperset(ecg_ids):
             return study.panel_length
-    bodies = {
-        ecg.pk: panel_render(study, ecg)
-        for ecg in ECG.objects.filter(pk__in=ecg_ids).order_by("pk").iterator(chunk_size=50)
-    }
+    try:
+        bodies = {
+            ecg.pk: panel_render(study, ecg)
+            for ecg in ECG.objects.filter(pk__in=ecg_ids).order_by("pk").iterator(chunk_size=50)
+        }
+    except ValueError as exc:  # settings that no longer fit the study's ECGs
+        raise StudyStateError(f"study '{study.name}': its panels cannot be drawn: {exc}") from exc
     length = padded_length(max((len(b) for b in bodies.values()), default=0))
     RenderedPanel.objects.filter(study=study).delete()
     RenderedPanel.objects.bulk_create(
@@ -121,5 +125,6 @@ def panel_response(study: Study, ecg_id: int) -> HttpResponse:
     body = panel_bytes(study, ecg_id)
     response = HttpResponse(body, content_type=CONTENT_TYPES["svg"])
     response["Content-Length"] = str(len(body))
-    response["Cache-Control"] = "private, no-store, max-age=0"
+    # no-transform: a proxy must not compress panels (their gzip size follows the noise).
+    response["Cache-Control"] = "private, no-store, max-age=0, no-transform"
     return response

@@ -13,13 +13,14 @@ from django.utils import timezone
 from assessment.errors import BlindingLeakError, StudyFrozenError, StudySeedError, StudyStateError
 from assessment.models import Assignment, Case, Enrolment, Study
 from assessment.planning.ordering import OrderingError
-from assessment.services.audit import blinding_audit
+from assessment.services.audit import audited_for, blinding_audit
 from assessment.services.panels import study_ecg_ids
 from assessment.services.schedule import assignments_build
+from generator.models import ECG
 
 SNAPSHOT_VERSION = 2
 _NOT_SETTINGS = {"id", "name", "status", "seeding", "snapshot", "created_at", "opened_at",
-                 "closed_at"}  # fmt: skip
+                 "closed_at", "blinding_audit", "panel_key", "panel_length"}  # fmt: skip
 
 
 def ecgs_seen_by(usernames: Sequence[str], *, other_than: Study | None = None) -> set[int]:
@@ -45,7 +46,10 @@ def study_enrol(*, study: Study, usernames: Sequence[str]) -> list[Enrolment]:
     study = Study.objects.select_for_update().get(pk=study.pk)
     if study.status == Study.Status.CLOSED:
         raise StudyStateError(f"study '{study.name}' is closed")
-    users = {u.username: u for u in get_user_model().objects.filter(username__in=usernames)}
+    # Locking the readers serialises two enrolments of one reader in different studies,
+    # so both cannot pass the shared-ECG check at once.
+    readers = get_user_model().objects.select_for_update().filter(username__in=usernames)
+    users = {u.username: u for u in readers.order_by("pk")}
     missing = sorted(set(usernames) - set(users))
     if missing:
         raise StudySeedError(f"unknown reader(s): {', '.join(missing)}")
@@ -82,6 +86,7 @@ def study_open(*, study: Study, override_reason: str = "", opened_by: str = "") 
     """
     study = Study.objects.get(pk=study.pk)
     _refuse_unless_openable(study)
+    _refuse_upsampled(study)
     audit = blinding_audit(study=study)
     leaking = audit["leaking_channels"]
     if leaking and not override_reason.strip():
@@ -98,6 +103,10 @@ def study_open(*, study: Study, override_reason: str = "", opened_by: str = "") 
 def _study_open_frozen(study: Study, audit: dict, override_reason: str, opened_by: str) -> Study:
     study = Study.objects.select_for_update().get(pk=study.pk)
     _refuse_unless_openable(study)
+    if audit["audited_for"] != audited_for(study):
+        raise StudyStateError(
+            f"study '{study.name}' changed while its blinding audit ran; open it again"
+        )
     cases = list(study.cases.all())
     study.status = Study.Status.OPEN
     study.opened_at = timezone.now()
@@ -119,6 +128,22 @@ def _refuse_unless_openable(study: Study) -> None:
         raise StudyFrozenError(f"study '{study.name}' is already {study.status}")
     if not study.cases.filter(kind=Case.Kind.MAIN).exists():
         raise StudyStateError(f"study '{study.name}' has no main cases")
+
+
+def _refuse_upsampled(study: Study) -> None:
+    """Seeding checks this too; settings edited since then must not slip past it."""
+    try:
+        rate = study.harmonisation_spec().sampling_rate
+    except ValueError as exc:
+        raise StudyStateError(f"study '{study.name}': {exc}") from exc
+    if study.allow_upsampling:
+        return
+    slow = ECG.objects.filter(pk__in=study_ecg_ids(study), sampling_rate__lt=rate - 1e-9)
+    if slow.exists():
+        raise StudyStateError(
+            f"study '{study.name}' shows {slow.count()} ECGs sampled below its rate of "
+            f"{rate:g} Hz; upsampled ECGs can be told apart (set allow_upsampling to accept)"
+        )
 
 
 def _refuse_shared_ecgs(study: Study, usernames: Sequence[str]) -> None:

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from assessment.audit import (
     CHANNELS,
@@ -23,6 +24,7 @@ from assessment.audit import (
     panel_features,
     svg_traces,
 )
+from assessment.audit.crossval import fit_logistic
 from assessment.audit.permutation import within_case_permutation
 from ecg_render.layout import page_layout
 from ecg_render.options import RenderOptions
@@ -440,3 +442,18 @@ def test_content_channels_are_reported_but_never_gate():
         assert math.isnan(channel.permutation_p)
     assert not set(by_name["all together"].features) & {"gzip_length", "distinct_values"}
     assert result.leaking_channels == [] and result.family_size == 6
+
+
+@pytest.mark.parametrize(
+    ("n_features", "separable"), [(1, False), (3, False), (8, False), (1, True)]
+)
+def test_newton_logistic_matches_scikit_learn(n_features, separable):
+    rng = np.random.default_rng(n_features)
+    x = rng.normal(size=(40, n_features))
+    y = x[:, 0] > 0 if separable else rng.random(40) < 0.5
+    if not separable:
+        x[y] += 0.7
+    reference = LogisticRegression(C=1.0, tol=1e-12, max_iter=10_000).fit(x, y)
+    weights, intercept = fit_logistic(x, y)
+    np.testing.assert_allclose(weights, reference.coef_[0], atol=1e-6)
+    assert intercept == pytest.approx(reference.intercept_[0], abs=1e-6)

@@ -44,7 +44,7 @@ def test_real_and_synthetic_image_responses_have_identical_headers(
         headers = [{k: v for k, v in r.headers.items() if k != "Content-Length"} for r in responses]
         assert headers[0] == headers[1]
         assert headers[0]["Content-Type"] == "image/svg+xml"
-        assert headers[0]["Cache-Control"] == "private, no-store, max-age=0"
+        assert headers[0]["Cache-Control"] == "private, no-store, max-age=0, no-transform"
         for name in SOURCE_HEADERS_THAT_MUST_NOT_EXIST:
             assert name not in headers[0]
         for response in responses:
@@ -55,7 +55,7 @@ def test_real_and_synthetic_image_responses_have_identical_headers(
 
 def test_svg_size_is_constant_and_content_is_the_waveform(shared_data, reader_a, client_a):
     """A synthetic ECG and its copy quantised to 1 uV (as PTB-XL stores real ECGs) give
-    panels of one length whose traces differ by at most one 10 uV quantum (the dither):
+    panels of one length whose traces differ by at most two 10 uV quanta (the dither):
     harmonisation applies the same quantum and the SVG writer a fixed width."""
     raw = np.load(shared_data / "sssd_ecg_turing22" / "synthetic.npy")[5]
     signal = from_order(raw, "sssd").astype(np.float32)
@@ -72,7 +72,7 @@ def test_svg_size_is_constant_and_content_is_the_waveform(shared_data, reader_a,
     assert len(first.content) % 4096 == 0
     for a, b in zip(svg_traces(first.content), svg_traces(second.content), strict=True):
         assert a.lead == b.lead and np.array_equal(a.x, b.x)
-        assert np.max(np.abs(a.y - b.y)) <= 10  # hundredths of a mm = uV at 10 mm/mV
+        assert np.max(np.abs(a.y - b.y)) <= 20  # hundredths of a mm = uV at 10 mm/mV
 
 
 def without_csrf(body: bytes) -> bytes:

@@ -3,6 +3,8 @@ across studies, no upsampled ECGs."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -63,7 +65,10 @@ def test_stored_order_seed_reproduces_each_order_exactly(small_store, reader_a, 
 
 
 def test_study_seed_is_random_unless_given(small_store):
-    seeds = {seed(f"s{i}", n=1, readers=(), open_now=False, settings=SHARED).seed for i in range(3)}
+    drawn = [
+        seed(f"s{i}", n=1, readers=(), open_now=False, settings=SHARED, seed=None) for i in range(3)
+    ]
+    seeds = {study.seed for study in drawn}
     assert len(seeds) == 3 and all(s >= 0 for s in seeds)
     with pytest.raises(StudySeedError, match="seed must be an integer within 0"):
         seed("neg", seed=-1, readers=(), open_now=False)
@@ -115,3 +120,19 @@ def test_ecgs_sampled_below_the_study_rate_are_refused(small_store):
     allowed = seed("fast", readers=(), open_now=False,
                    settings={**settings, "allow_upsampling": True})  # fmt: skip
     assert allowed.allow_upsampling
+
+
+def test_studies_stored_before_the_dither_keep_what_their_readers_saw(small_store):
+    from django.apps import apps
+
+    migration = importlib.import_module("assessment.migrations.0004_keep_old_harmonisation")
+    old = seed("old", readers=(), open_now=False)
+    new = seed("new", readers=(), open_now=False, settings=SHARED)
+    stored = {"sampling_rate": 100.0, "duration_s": 10.0, "bandpass_hz": None,
+              "quantum_mv": 0.001}  # fmt: skip
+    Study.objects.filter(pk=old.pk).update(harmonisation=stored)
+    migration.keep_old_harmonisation(apps, None)
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert old.harmonisation == {**stored, "derive_limb_leads": False, "dither": "none"}
+    assert new.harmonisation["dither"] == "rpdf" and new.harmonisation["quantum_mv"] == 0.01
