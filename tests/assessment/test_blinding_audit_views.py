@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from assessment.management.commands.demo import _open_demo_study
 from assessment.models import Study
 from assessment.services import study_open
 from assessment.services.audit import blinding_audit
@@ -120,3 +121,10 @@ def test_reports_carry_the_audit_frozen_at_opening(leaky_store, client_admin):
     assert summary["blinding"]["frozen_at_opening"] is True
     assert summary["blinding"]["override"]["reason"] == "pilot"
     assert summary["blinding"]["audit"] == study.snapshot["blinding_audit"]
+
+
+def test_demo_opens_a_refused_study_with_a_recorded_reason(leaky_store):
+    study = _open_demo_study(leaky_study())
+    assert study.status == Study.Status.OPEN
+    override = study.snapshot["opened_despite_audit"]
+    assert override["by"] == "demo" and "value grid" in override["reason"]

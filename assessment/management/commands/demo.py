@@ -179,6 +179,12 @@ class Command(BaseCommand):
                 f"{base}{reverse('assessment:staff-study-detail', args=[study.pk])}  dashboard "
                 f"{base}{reverse('reports:dashboard', args=[study.pk])}"
             )
+            override = (study.snapshot or {}).get("opened_despite_audit")
+            if override:
+                lines.append(
+                    f"    opened despite its blinding audit ({', '.join(override['channels'])});"
+                    f" see {base}{reverse('assessment:staff-study-audit', args=[study.pk])}"
+                )
         lines += [
             "",
             "URLs:",
