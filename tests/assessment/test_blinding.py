@@ -120,3 +120,9 @@ def test_item_page_reveals_no_provenance(turing_study, reader_a, client_a):
     assert f"/panel/{item.panel_a_token}.svg" in paths
     assert not any(re.search(r"/\d+(/|\.|$)", path) for path in paths)
     assert "Content-Disposition" not in response.headers
+
+
+def test_malformed_tokens_are_404_not_500(paired_study, client_a):
+    for url in ("/item/%00/", "/panel/%00.svg", "/r/%00/", "/r/%00/consent/",
+                "/item/" + "a" * 23 + "/", "/panel/short.svg"):  # fmt: skip
+        assert client_a.get(url).status_code == 404, url
