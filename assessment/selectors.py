@@ -117,6 +117,14 @@ def judgment_of(assignment: Assignment) -> Judgment | None:
     return Judgment.objects.filter(assignment=assignment, round=assignment.round).first()
 
 
+def ecg_ids_of(cases: QuerySet[Case]) -> set[int]:
+    """ids of every ECG the cases show (real and synthetic, each once)."""
+    ids = set()
+    for real, synthetic in cases.values_list("real_ecg_id", "synthetic_ecg_id"):
+        ids.update(pk for pk in (real, synthetic) if pk is not None)
+    return ids
+
+
 def panel_for_reader(token: str, reader: AbstractBaseUser) -> tuple[Assignment, str] | None:
     """The reader's assignment showing the panel ``token`` and which panel ('a'/'b')."""
     assignment = (

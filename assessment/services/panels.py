@@ -16,6 +16,7 @@ from django.http import HttpResponse
 
 from assessment.errors import StudyStateError
 from assessment.models import RenderedPanel, Study
+from assessment.selectors import ecg_ids_of
 from ecg_render.formats import CONTENT_TYPES, render_bytes
 from ecg_render.options import RenderOptions
 from generator.core.harmonise import harmonise
@@ -63,10 +64,7 @@ def padded_length(longest: int) -> int:
 
 def study_ecg_ids(study: Study) -> list[int]:
     """Every ECG a reader of the study may be shown (each once, in id order)."""
-    ids = set()
-    for real, synthetic in study.cases.values_list("real_ecg_id", "synthetic_ecg_id"):
-        ids.update(pk for pk in (real, synthetic) if pk is not None)
-    return sorted(ids)
+    return sorted(ecg_ids_of(study.cases.all()))
 
 
 @transaction.atomic
