@@ -20,7 +20,12 @@ from assessment.planning.matching import (
     match_pairs,
     plan_cases,
 )
-from assessment.services.studies import ecgs_seen_by, study_enrol, study_open
+from assessment.services.studies import (
+    ecgs_seen_by,
+    refuse_upsampled,
+    study_enrol,
+    study_open,
+)
 from generator.core.harmonise import HarmonisationSpec
 from generator.models import ECG
 from generator.records.types import EcgRecord
@@ -98,13 +103,7 @@ def study_seed(
     if min(practice, unaware) < 0:
         raise StudySeedError("practice and unaware item counts must be >= 0")
     seen = set() if study.allow_shared_ecgs else ecgs_seen_by(readers)
-    real = _candidates(ECG.Source.REAL, pool.real_origins, pool.real_folds, study)
-    synthetic = _candidates(
-        ECG.Source.SYNTHETIC, pool.synthetic_origins, pool.synthetic_folds, study
-    )
-    excluded_seen = sum(c.ecg_id in seen for c in real + synthetic)
-    real = [c for c in real if c.ecg_id not in seen]
-    synthetic = [c for c in synthetic if c.ecg_id not in seen]
+    real, synthetic, excluded_seen = _unseen_candidates(pool, study, seen)
     matches = match_pairs(real, synthetic, seed=seed)
     try:
         plan = plan_cases(
@@ -154,15 +153,25 @@ def pairs_available(
     except ValueError as exc:
         raise StudySeedError(str(exc)) from exc
     study = Study(harmonisation=spec.as_dict())
-    seen = ecgs_seen_by(readers)
-    real, synthetic = (
-        [c for c in _candidates(source, origins, folds, study) if c.ecg_id not in seen]
-        for source, origins, folds in (
-            (ECG.Source.REAL, pool.real_origins, pool.real_folds),
-            (ECG.Source.SYNTHETIC, pool.synthetic_origins, pool.synthetic_folds),
-        )
-    )
+    real, synthetic, _ = _unseen_candidates(pool, study, ecgs_seen_by(readers))
     return len(match_pairs(real, synthetic, seed=0))
+
+
+def _unseen_candidates(
+    pool: EcgPool, study: Study, seen: set[int]
+) -> tuple[list[Candidate], list[Candidate], int]:
+    """The pool's real and synthetic candidates without the ``seen`` ECGs, and how many
+    of them were left out."""
+    real = _candidates(ECG.Source.REAL, pool.real_origins, pool.real_folds, study)
+    synthetic = _candidates(
+        ECG.Source.SYNTHETIC, pool.synthetic_origins, pool.synthetic_folds, study
+    )
+    excluded = sum(c.ecg_id in seen for c in real + synthetic)
+    return (
+        [c for c in real if c.ecg_id not in seen],
+        [c for c in synthetic if c.ecg_id not in seen],
+        excluded,
+    )
 
 
 def _new_study(
@@ -246,27 +255,16 @@ def _candidates(
         "id", "origin", "label_set", "superclasses", "n_samples", "sampling_rate"
     )
     if not study.allow_upsampling:
-        _refuse_upsampling(source, [(origin, fs) for _, origin, *_, fs in values], spec)
+        origin_rates = [(origin, fs) for _, origin, *_, fs in values]
+        refuse_upsampled(
+            origin_rates, spec.sampling_rate, what=f"{source} ECGs", error=StudySeedError
+        )
     # ECGs shorter than the study window cannot be harmonised, so they never enter.
     return [
         Candidate(pk, label_set, tuple(superclasses))
         for pk, _, label_set, superclasses, n_samples, fs in values
         if n_samples / fs + 1e-9 >= spec.duration_s
     ]
-
-
-def _refuse_upsampling(source: str, origin_rates: list[tuple[str, float]], spec) -> None:
-    """Upsampled ECGs have no content above their own Nyquist frequency: a tell."""
-    slow = Counter(origin for origin, fs in origin_rates if fs + 1e-9 < spec.sampling_rate)
-    if slow:
-        lowest = min(fs for _, fs in origin_rates)
-        named = ", ".join(f"{origin} ({count})" for origin, count in sorted(slow.items()))
-        raise StudySeedError(
-            f"{source} ECGs sampled below the study rate of {spec.sampling_rate:g} Hz: "
-            f"{named}; upsampling them would leave no content above their Nyquist "
-            f"frequency, which tells them apart. Harmonise at {lowest:g} Hz, narrow the "
-            f"pool, or set allow_upsampling"
-        )
 
 
 def _main_cases(study: Study, matches: list[Match]) -> list[Case]:

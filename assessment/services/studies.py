@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
@@ -10,9 +11,16 @@ from django.db.models import Max
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from assessment.errors import BlindingLeakError, StudyFrozenError, StudySeedError, StudyStateError
+from assessment.errors import (
+    AssessmentError,
+    BlindingLeakError,
+    StudyFrozenError,
+    StudySeedError,
+    StudyStateError,
+)
 from assessment.models import Assignment, Case, Enrolment, Study
 from assessment.planning.ordering import OrderingError
+from assessment.selectors import ecg_ids_of
 from assessment.services.audit import audited_for, blinding_audit
 from assessment.services.panels import study_ecg_ids
 from assessment.services.schedule import assignments_build
@@ -29,11 +37,7 @@ def ecgs_seen_by(usernames: Sequence[str], *, other_than: Study | None = None) -
     studies = Study.objects.filter(enrolments__reader__username__in=usernames)
     if other_than is not None:
         studies = studies.exclude(pk=other_than.pk)
-    cases = Case.objects.filter(study__in=studies)
-    seen = set()
-    for real, synthetic in cases.values_list("real_ecg_id", "synthetic_ecg_id"):
-        seen.update(pk for pk in (real, synthetic) if pk is not None)
-    return seen
+    return ecg_ids_of(Case.objects.filter(study__in=studies))
 
 
 @transaction.atomic
@@ -130,6 +134,26 @@ def _refuse_unless_openable(study: Study) -> None:
         raise StudyStateError(f"study '{study.name}' has no main cases")
 
 
+def refuse_upsampled(
+    origin_rates: Sequence[tuple[str, float]],
+    rate: float,
+    *,
+    what: str,
+    error: type[AssessmentError],
+) -> None:
+    """Raise ``error`` when any (origin, sampling rate) lies below the study ``rate``:
+    upsampled ECGs have no content above their own Nyquist frequency, a tell."""
+    slow = Counter(origin for origin, fs in origin_rates if fs + 1e-9 < rate)
+    if slow:
+        lowest = min(fs for _, fs in origin_rates)
+        named = ", ".join(f"{origin} ({count})" for origin, count in sorted(slow.items()))
+        raise error(
+            f"{what} sampled below the study rate of {rate:g} Hz: {named}; upsampling them "
+            f"would leave no content above their Nyquist frequency, which tells them apart. "
+            f"Harmonise at {lowest:g} Hz, narrow the pool, or set allow_upsampling"
+        )
+
+
 def _refuse_upsampled(study: Study) -> None:
     """Seeding checks this too; settings edited since then must not slip past it."""
     try:
@@ -138,12 +162,13 @@ def _refuse_upsampled(study: Study) -> None:
         raise StudyStateError(f"study '{study.name}': {exc}") from exc
     if study.allow_upsampling:
         return
-    slow = ECG.objects.filter(pk__in=study_ecg_ids(study), sampling_rate__lt=rate - 1e-9)
-    if slow.exists():
-        raise StudyStateError(
-            f"study '{study.name}' shows {slow.count()} ECGs sampled below its rate of "
-            f"{rate:g} Hz; upsampled ECGs can be told apart (set allow_upsampling to accept)"
-        )
+    shown = ECG.objects.filter(pk__in=study_ecg_ids(study))
+    refuse_upsampled(
+        list(shown.values_list("origin", "sampling_rate")),
+        rate,
+        what=f"study '{study.name}' shows ECGs",
+        error=StudyStateError,
+    )
 
 
 def _refuse_shared_ecgs(study: Study, usernames: Sequence[str]) -> None:

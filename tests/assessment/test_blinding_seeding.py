@@ -8,9 +8,9 @@ import importlib
 import pytest
 from django.contrib.auth import get_user_model
 
-from assessment.errors import StudySeedError
+from assessment.errors import StudySeedError, StudyStateError
 from assessment.models import Assignment, Enrolment, Study
-from assessment.services import study_enrol
+from assessment.services import study_enrol, study_open
 from assessment.services.schedule import assignments_build
 from tests.assessment.conftest import seed
 
@@ -136,3 +136,13 @@ def test_studies_stored_before_the_dither_keep_what_their_readers_saw(small_stor
     new.refresh_from_db()
     assert old.harmonisation == {**stored, "derive_limb_leads": False, "dither": "none"}
     assert new.harmonisation["dither"] == "rpdf" and new.harmonisation["quantum_mv"] == 0.01
+
+
+def test_opening_refuses_ecgs_below_a_rate_raised_after_seeding(small_store):
+    study = seed("raised", readers=(), open_now=False)
+    spec = {**study.harmonisation, "sampling_rate": 250.0}
+    Study.objects.filter(pk=study.pk).update(harmonisation=spec)
+    with pytest.raises(StudyStateError, match=r"shows ECGs sampled below .* 250 Hz: test-gen"):
+        study_open(study=study)
+    study.refresh_from_db()
+    assert study.status == Study.Status.DRAFT
