@@ -45,9 +45,22 @@ class ChannelResult:
         Bonferroni family)."""
         return self.gates and not (self.constant or self.too_few)
 
+    @property
+    def verdict(self) -> str:
+        """The channel's outcome in words, as every report and page prints it."""
+        if self.constant:
+            return "constant (no information)"
+        if self.too_few:
+            return "too few panels"
+        if not self.gates:
+            return "content, reported only"
+        return "LEAKS" if self.leaks else "at chance"
+
     def as_dict(self) -> dict:
-        """JSON-friendly form: floats rounded to 4 decimals, NaN as None, tuples as lists."""
-        return {field.name: _jsonable(getattr(self, field.name)) for field in fields(self)}
+        """JSON-friendly form: floats rounded to 4 decimals, NaN as None, tuples as lists,
+        plus the :attr:`verdict` (derived, so :meth:`from_dict` does not read it)."""
+        data = {field.name: _jsonable(getattr(self, field.name)) for field in fields(self)}
+        return {**data, "verdict": self.verdict}
 
     @classmethod
     def from_dict(cls, data: object) -> ChannelResult:

@@ -265,7 +265,7 @@ def _blinding(blinding: dict | None) -> str:
         (
             channel["channel"],
             ", ".join(channel["features"]),
-            _channel_verdict(channel),
+            channel["verdict"],
             _estimate(channel["accuracy"], *channel["accuracy_ci"]),
             _estimate(channel["auc"], *channel["auc_ci"]),
             _num(channel["auc_simultaneous_low"]),
@@ -295,16 +295,6 @@ def _blinding(blinding: dict | None) -> str:
         "gate.</p>"
     )
     return "<h2>Blinding audit</h2>" + verdict + _table(header, rows) + note
-
-
-def _channel_verdict(channel: dict) -> str:
-    if channel["constant"]:
-        return "constant (no information)"
-    if channel["too_few"]:
-        return "too few panels"
-    if not channel.get("gates", True):
-        return "content, reported only"
-    return "LEAKS" if channel["leaks"] else "at chance"
 
 
 def _methods(methods: dict) -> str:

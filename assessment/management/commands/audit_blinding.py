@@ -25,12 +25,12 @@ class Command(BaseCommand):
             f"{audit['panel_length']} bytes, {audit['family_size']} channels tested"
         )
         self.stdout.write(
-            f"{'channel':<20} {'verdict':<10} {'accuracy [95% CI]':<24} "
+            f"{'channel':<20} {'verdict':<26} {'accuracy [95% CI]':<24} "
             f"{'AUC [95% CI]':<24} simultaneous low"
         )
         for channel in audit["channels"]:
             self.stdout.write(
-                f"{channel['channel']:<20} {_verdict(channel):<10} "
+                f"{channel['channel']:<20} {channel['verdict']:<26} "
                 f"{_interval(channel['accuracy'], channel['accuracy_ci']):<24} "
                 f"{_interval(channel['auc'], channel['auc_ci']):<24} "
                 f"{_number(channel['auc_simultaneous_low'])}"
@@ -38,16 +38,6 @@ class Command(BaseCommand):
         if audit["leaking_channels"]:
             raise CommandError(f"leaking channels: {', '.join(audit['leaking_channels'])}")
         self.stdout.write("No channel tells real from synthetic panels better than chance.")
-
-
-def _verdict(channel: dict) -> str:
-    if channel["constant"]:
-        return "constant"
-    if channel["too_few"]:
-        return "too few"
-    if not channel.get("gates", True):
-        return "content"
-    return "LEAKS" if channel["leaks"] else "chance"
 
 
 def _number(value: float | None) -> str:
