@@ -56,7 +56,6 @@ def blinding_audit(*, study: Study) -> dict:
         "panel_length": study.panel_length,
         "audited_for": audited_for(study),
         **result.as_dict(),
-        "leaking_channels": list(result.leaking_channels),
     }
     Study.objects.filter(pk=study.pk).update(blinding_audit=audit)
     study.blinding_audit = audit

@@ -25,6 +25,7 @@ from generator.models import ECG
 # Bump when harmonisation or the SVG writer changes what a panel looks like.
 PANEL_FORMAT_VERSION = 2
 PANEL_BLOCK_BYTES = 4096
+_RENDER_CHUNK = 50
 _PAD_OPEN, _PAD_CLOSE = b"<!--", b"-->\n"
 _SVG_END = b"</svg>\n"
 
@@ -83,9 +84,12 @@ def study_panels_prepare(*, study: Study) -> int:
         if have.issuperset(ecg_ids):
             return study.panel_length
     try:
+        # Plain queries in chunks, not a server-side cursor: an error while drawing must
+        # leave the transaction usable.
         bodies = {
             ecg.pk: panel_render(study, ecg)
-            for ecg in ECG.objects.filter(pk__in=ecg_ids).order_by("pk").iterator(chunk_size=50)
+            for start in range(0, len(ecg_ids), _RENDER_CHUNK)
+            for ecg in ECG.objects.filter(pk__in=ecg_ids[start : start + _RENDER_CHUNK])
         }
     except ValueError as exc:  # settings that no longer fit the study's ECGs
         raise StudyStateError(f"study '{study.name}': its panels cannot be drawn: {exc}") from exc

@@ -96,8 +96,8 @@ def study_open(*, study: Study, override_reason: str = "", opened_by: str = "") 
     if leaking and not override_reason.strip():
         raise BlindingLeakError(
             f"study '{study.name}' fails the blinding audit: {', '.join(leaking)} "
-            f"tell real from synthetic ECGs (AUC lower bound above 0.5); fix the study, "
-            f"or open it with a recorded reason",
+            f"tell real from synthetic ECGs (AUC above chance, confirmed by a permutation "
+            f"test); fix the study, or open it with a recorded reason",
             audit,
         )
     return _study_open_frozen(study, audit, override_reason.strip(), opened_by)

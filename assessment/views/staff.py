@@ -49,8 +49,12 @@ def study_audit(request: HttpRequest, pk: int) -> HttpResponse:
     """The study's blinding audit per channel; a POST runs it again."""
     study = get_object_or_404(Study, pk=pk)
     if request.method == "POST":
-        blinding_audit(study=study)
-        messages.success(request, "Blinding audit run.")
+        try:
+            blinding_audit(study=study)
+        except AssessmentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Blinding audit run.")
         return redirect("assessment:staff-study-audit", pk=study.pk)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])

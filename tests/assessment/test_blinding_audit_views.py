@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 
 from assessment.management.commands.demo import _open_demo_study
@@ -128,3 +129,15 @@ def test_demo_opens_a_refused_study_with_a_recorded_reason(leaky_store):
     assert study.status == Study.Status.OPEN
     override = study.snapshot["opened_despite_audit"]
     assert override["by"] == "demo" and "value grid" in override["reason"]
+
+
+def test_an_audit_of_panels_that_cannot_be_drawn_is_a_message_not_a_500(small_store, admin):
+    client = Client(raise_request_exception=False)
+    client.force_login(admin)
+    study = seed("too-long", readers=(), open_now=False)
+    spec = {**study.harmonisation, "duration_s": 20.0}
+    Study.objects.filter(pk=study.pk).update(harmonisation=spec)
+    url = reverse("assessment:staff-study-audit", args=[study.pk])
+    response = client.post(url, follow=True)
+    assert response.status_code == 200
+    assert "its panels cannot be drawn" in response.content.decode()
