@@ -1,0 +1,83 @@
+"""Reader-level figures of merit with their leave-one-case-out (jackknife) values.
+
+Every function takes reader x case matrices (NaN where a reader did not judge a case) and
+returns ``ReaderFoms``: the figure of merit of each reader and, for every case k, the value it
+takes with case k left out. A case the reader did not judge leaves the reader's figure of
+merit unchanged. These are the inputs of the Obuchowski-Rockette analysis (``mrmc``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class ReaderFoms:
+    """Figures of merit of r readers on c cases: ``fom`` (r,) and ``leave_out`` (r, c)."""
+
+    fom: np.ndarray
+    leave_out: np.ndarray
+
+    @property
+    def n_readers(self) -> int:
+        return int(self.fom.shape[0])
+
+    @property
+    def n_cases(self) -> int:
+        return int(self.leave_out.shape[1])
+
+
+def percent_correct(correct: np.ndarray) -> ReaderFoms:
+    """Share of judged cases each reader got right (``correct``: r x c of 0/1/NaN).
+
+    Leaving out judged case k: (S - x_k) / (n - 1); readers need at least two judged cases.
+    """
+    correct = _matrix(correct, "correct")
+    judged = ~np.isnan(correct)
+    counts = judged.sum(axis=1)
+    if (counts < 2).any():
+        raise ValueError("every reader needs at least two judged cases")
+    totals = np.nansum(correct, axis=1)
+    fom = totals / counts
+    left_out = (totals[:, None] - np.nan_to_num(correct)) / (counts[:, None] - 1)
+    return ReaderFoms(fom, np.where(judged, left_out, fom[:, None]))
+
+
+def wilcoxon_auc(scores: np.ndarray, positive: np.ndarray) -> ReaderFoms:
+    """Empirical (trapezoidal, Mann-Whitney) AUC per reader; ties count one half.
+
+    ``scores`` is r x c (NaN: not rated), ``positive`` the truth of each case (c,). Leaving out
+    a positive case p gives (m A - V10_p) / (m - 1), a negative q (n A - V01_q) / (n - 1), with
+    the DeLong structural components V10, V01. Readers need two rated cases of each class.
+    """
+    scores = _matrix(scores, "scores")
+    positive = np.asarray(positive, dtype=bool)
+    if positive.shape != (scores.shape[1],):
+        raise ValueError("positive must hold one truth value per case (column of scores)")
+    fom = np.empty(scores.shape[0])
+    left_out = np.empty_like(scores)
+    for reader, row in enumerate(scores):
+        rated = ~np.isnan(row)
+        pos, neg = rated & positive, rated & ~positive
+        m, n = int(pos.sum()), int(neg.sum())
+        if m < 2 or n < 2:
+            raise ValueError("every reader needs two rated cases of each class for the AUC")
+        combined = stats.rankdata(np.concatenate([row[pos], row[neg]]))
+        v10 = (combined[:m] - stats.rankdata(row[pos])) / n
+        v01 = 1.0 - (combined[m:] - stats.rankdata(row[neg])) / m
+        auc = float(v10.mean())
+        fom[reader] = auc
+        left_out[reader] = auc
+        left_out[reader, pos] = (m * auc - v10) / (m - 1)
+        left_out[reader, neg] = (n * auc - v01) / (n - 1)
+    return ReaderFoms(fom, left_out)
+
+
+def _matrix(values: np.ndarray, name: str) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2 or values.shape[0] < 1 or values.shape[1] < 2:
+        raise ValueError(f"{name} must be a readers x cases matrix with at least two cases")
+    return values
