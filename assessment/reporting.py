@@ -1,6 +1,7 @@
 """Study reports for staff: downloads (CSV, JSON, HTML) and the progress dashboard's data.
 
-Everything is computed from the database on each call, so a report never lags the judgments.
+Downloads are computed from the database on each call; the dashboard's summary is cached
+under a key that changes with every new or revised judgment, so it never lags them either.
 """
 
 from __future__ import annotations
@@ -9,24 +10,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
+from django.core.cache import cache
 from django.db.models import Count, Max
 from django.utils.text import slugify
 
-from assessment.models import Study
+from assessment.models import Judgment, Study
 from assessment.reports.charts import DESIGN_TITLES
 from assessment.reports.csv_report import judgments_csv
 from assessment.reports.html_report import render_html_report
 from assessment.reports.json_report import summary_json
-from assessment.selectors import attention_frame, judgments_frame
+from assessment.selectors import attention_frame, judgments_frame, unaware_frame
 from assessment.stats.frame import validate
 from assessment.stats.summary import study_summary
 
 EXPORT_FORMATS = ("csv", "json", "html")
-EXPORT_N_BOOT = 2000
-# The dashboard reloads often; fewer bootstrap replicates keep it quick, exports use the full set.
-DASHBOARD_N_BOOT = 500
-# A fixed bootstrap seed makes a report reproducible from its CSV.
-REPORT_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -38,17 +35,26 @@ class Export:
     content: str
 
 
-def report_summary(
-    frame: pd.DataFrame,
-    *,
-    margin: tuple[float, float] = (0.4, 0.6),
-    n_boot: int = EXPORT_N_BOOT,
-) -> dict:
-    """``study_summary`` of a judgment frame with the report's fixed seed."""
-    return study_summary(frame, margin=margin, seed=REPORT_SEED, n_boot=n_boot)
+def study_report_summary(study: Study, frame: pd.DataFrame) -> dict:
+    """``study_summary`` of the study's judgment frame, its margin and unaware-phase ratings."""
+    return study_summary(frame, margin=study.equivalence_margin, unaware=unaware_frame(study))
 
 
-def study_export(study: Study, fmt: str, *, n_boot: int = EXPORT_N_BOOT) -> Export:
+def cached_study_summary(study: Study, frame: pd.DataFrame) -> dict:
+    """``study_report_summary``, recomputed only after a judgment was added or revised."""
+    stamp = Judgment.objects.filter(assignment__enrolment__study=study).aggregate(
+        n=Count("id"), last=Max("updated_at")
+    )
+    last = stamp["last"].isoformat() if stamp["last"] else "none"
+    key = f"study-summary:{study.pk}:{stamp['n']}:{last}:{study.equivalence_margin}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = study_report_summary(study, frame)
+        cache.set(key, summary, timeout=None)
+    return summary
+
+
+def study_export(study: Study, fmt: str) -> Export:
     """The study's long CSV, JSON summary or HTML report, built from its current judgments."""
     if fmt not in EXPORT_FORMATS:
         choices = ", ".join(EXPORT_FORMATS)
@@ -57,7 +63,7 @@ def study_export(study: Study, fmt: str, *, n_boot: int = EXPORT_N_BOOT) -> Expo
     stem = slugify(study.name) or f"study-{study.pk}"
     if fmt == "csv":
         return Export(f"{stem}-judgments.csv", "text/csv; charset=utf-8", judgments_csv(frame))
-    summary = report_summary(frame, margin=study.equivalence_margin, n_boot=n_boot)
+    summary = study_report_summary(study, frame)
     blinding = study_blinding(study)
     if fmt == "json":
         summary = {**summary, "blinding": blinding}
@@ -135,11 +141,10 @@ class DesignStats:
 
     design: str
     title: str
-    whole: dict
+    section: dict
+    primary: dict | None
     d_prime: float | None
     criterion_c: float | None
-    agreement: dict
-    repeatability: dict
     forest: list[ForestRow]
 
 
@@ -171,10 +176,10 @@ class Dashboard:
         return self.summary["meta"]["n_judgments"]
 
 
-def study_dashboard(study: Study, *, n_boot: int = DASHBOARD_N_BOOT) -> Dashboard:
+def study_dashboard(study: Study) -> Dashboard:
     """Reader progress and the running statistics of ``study`` in a fixed number of queries."""
     frame = judgments_frame(study)
-    summary = report_summary(frame, margin=study.equivalence_margin, n_boot=n_boot)
+    summary = cached_study_summary(study, frame)
     low, high = summary["meta"]["margin"]
     return Dashboard(
         study=study,
@@ -235,41 +240,49 @@ def reader_progress(study: Study, judgments: pd.DataFrame) -> list[ReaderProgres
 
 def _design_stats(summary: dict, design: str) -> DesignStats:
     section = summary["designs"][design]
-    whole = section["all_rounds"]
-    detection = whole["detection"]
+    first = section["round_1"]
+    detection = first["detection"]
     # The single design reports yes/no detection theory; the paired design a 2AFC d'.
     signal = detection.get("signal_detection", detection)
     forest = [
         ForestRow(
             reader,
-            entry["all_rounds"]["accuracy"]["n"],
-            entry["all_rounds"]["accuracy"]["accuracy"],
-            entry["all_rounds"]["accuracy"]["ci_low"],
-            entry["all_rounds"]["accuracy"]["ci_high"],
+            entry["round_1"]["accuracy"]["n"],
+            entry["round_1"]["accuracy"]["accuracy"],
+            entry["round_1"]["accuracy"]["ci_low"],
+            entry["round_1"]["accuracy"]["ci_high"],
         )
         for reader, entry in section["by_reader"].items()
     ]
-    boot = whole["bootstrap"]["accuracy"]
+    pooled = first["reader_averaged"]
+    low, high = pooled.get("ci95") or (None, None)
     forest.append(
         ForestRow(
-            "Pooled (reader x case bootstrap)",
-            whole["accuracy"]["n"],
-            boot["estimate"],
-            boot["ci_low"],
-            boot["ci_high"],
+            "All readers (OR-Hillis)",
+            first["accuracy"]["n"],
+            pooled.get("estimate"),
+            low,
+            high,
             pooled=True,
         )
     )
     return DesignStats(
         design=design,
         title=DESIGN_TITLES[design],
-        whole=whole,
+        section=section,
+        primary=_primary_estimate(section["primary"]["accuracy"]),
         d_prime=signal["d_prime"],
         criterion_c=signal.get("criterion_c"),
-        agreement=section["agreement"],
-        repeatability=section["repeatability"],
         forest=forest,
     )
+
+
+def _primary_estimate(analysis: dict) -> dict | None:
+    """The random-readers random-cases estimate of a one-modality analysis, if computable."""
+    if not analysis["computable"]:
+        return None
+    (estimate,) = analysis["generalisations"]["random_readers_random_cases"]["modalities"]
+    return estimate
 
 
 def _share_pct(part: int, whole: int) -> float | None:

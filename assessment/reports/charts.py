@@ -15,17 +15,18 @@ BAND_COLOUR = "rgba(44, 160, 44, 0.15)"
 
 
 def forest_plot(summary: dict, design: str) -> go.Figure:
-    """Per-reader accuracy with Clopper–Pearson CIs, the pooled bootstrap CI, chance and margin."""
+    """Round-1 accuracy per reader (Clopper–Pearson CIs), the OR-Hillis reader-averaged
+    accuracy (random readers and cases), chance and the equivalence margin."""
     section = summary["designs"][design]
     readers = list(section["by_reader"])
-    accuracies = [section["by_reader"][r]["all_rounds"]["accuracy"] for r in readers]
-    pooled = section["all_rounds"]
-    pooled_boot = pooled["bootstrap"]["accuracy"]
-    labels = [*readers, "Pooled (reader x case bootstrap)"]
-    values = [a["accuracy"] for a in accuracies] + [pooled_boot["estimate"]]
-    lows = [a["ci_low"] for a in accuracies] + [pooled_boot["ci_low"]]
-    highs = [a["ci_high"] for a in accuracies] + [pooled_boot["ci_high"]]
-    counts = [a["n"] for a in accuracies] + [pooled["accuracy"]["n"]]
+    accuracies = [section["by_reader"][r]["round_1"]["accuracy"] for r in readers]
+    pooled = section["round_1"]["reader_averaged"]
+    pooled_ci = pooled.get("ci95") or [None, None]
+    labels = [*readers, "All readers (OR-Hillis)"]
+    values = [a["accuracy"] for a in accuracies] + [pooled.get("estimate")]
+    lows = [a["ci_low"] for a in accuracies] + [pooled_ci[0]]
+    highs = [a["ci_high"] for a in accuracies] + [pooled_ci[1]]
+    counts = [a["n"] for a in accuracies] + [section["round_1"]["accuracy"]["n"]]
     figure = go.Figure()
     figure.add_trace(
         go.Scatter(
@@ -88,7 +89,7 @@ def roc_chart(summary: dict) -> go.Figure:
         )
     )
     for design, section in summary["designs"].items():
-        roc = section["all_rounds"]["roc"]
+        roc = section["round_1"]["roc"]
         if not roc["curve"]["fpr"]:
             continue
         figure.add_trace(
@@ -116,18 +117,18 @@ def roc_chart(summary: dict) -> go.Figure:
 
 
 def stratum_chart(summary: dict, stratum: str = "superclass") -> go.Figure:
-    """Accuracy per stratum value with reader x case bootstrap CIs, one bar group per design."""
+    """Round-1 accuracy per stratum value with OR-Hillis CIs, one bar group per design."""
     figure = go.Figure()
     for design, section in summary["designs"].items():
         groups = section["strata"][stratum]
-        boots = [groups[value]["bootstrap"]["accuracy"] for value in groups]
+        estimates = [groups[value]["reader_averaged"] for value in groups]
         figure.add_trace(
             go.Bar(
                 x=list(groups),
-                y=[b["estimate"] for b in boots],
+                y=[e.get("estimate") for e in estimates],
                 name=design,
                 marker_color=DESIGN_COLOURS[design],
-                error_y=_ci_error_bars(boots),
+                error_y=_ci_error_bars(estimates),
             )
         )
     figure.add_hline(y=0.5, line_dash="dash", line_color=CHANCE_COLOUR)
@@ -141,41 +142,26 @@ def stratum_chart(summary: dict, stratum: str = "superclass") -> go.Figure:
 
 
 def learning_chart(summary: dict) -> go.Figure:
-    """Accuracy in round 1 vs round 2: thin lines per reader, pooled with bootstrap CI."""
+    """Reader-averaged accuracy (OR-Hillis CI) in round 1 and in round 2 (the repeats)."""
     figure = go.Figure()
     for design, section in summary["designs"].items():
-        colour = DESIGN_COLOURS[design]
-        for reader, entry in section["by_reader"].items():
-            rounds = list(entry["by_round"])
-            figure.add_trace(
-                go.Scatter(
-                    x=[f"round {r}" for r in rounds],
-                    y=[entry["by_round"][r]["accuracy"]["accuracy"] for r in rounds],
-                    mode="lines",
-                    line={"color": colour, "width": 0.6},
-                    opacity=0.35,
-                    name=reader,
-                    legendgroup=design,
-                    showlegend=False,
-                    hoverinfo="name+y",
-                )
-            )
         rounds = list(section["by_round"])
-        boots = [section["by_round"][r]["bootstrap"]["accuracy"] for r in rounds]
+        estimates = [section["by_round"][r]["reader_averaged"] for r in rounds]
         figure.add_trace(
             go.Scatter(
                 x=[f"round {r}" for r in rounds],
-                y=[b["estimate"] for b in boots],
+                y=[e.get("estimate") for e in estimates],
                 mode="lines+markers",
-                line={"color": colour, "width": 3},
-                name=f"{design} pooled",
-                legendgroup=design,
-                error_y=_ci_error_bars(boots),
+                line={"color": DESIGN_COLOURS[design], "width": 3},
+                name=design,
+                error_y=_ci_error_bars(estimates),
             )
         )
     figure.add_hline(y=0.5, line_dash="dash", line_color=CHANCE_COLOUR)
     figure.update_layout(
-        title="Learning across rounds", height=420, yaxis={"title": "accuracy", "range": [0, 1]}
+        title="Round 1 and its repeats (round 2)",
+        height=420,
+        yaxis={"title": "accuracy", "range": [0, 1]},
     )
     return figure
 
@@ -203,13 +189,18 @@ def time_chart(frame: pd.DataFrame) -> go.Figure:
     return figure
 
 
-def _ci_error_bars(boots: list[dict]) -> dict:
-    """Asymmetric error bars from bootstrap estimates and their CI bounds."""
+def _ci_error_bars(estimates: list[dict]) -> dict:
+    """Asymmetric error bars from OR-Hillis estimates and their 95% CIs (0 where undefined)."""
+    intervals = [e.get("ci95") or [None, None] for e in estimates]
     return {
         "type": "data",
         "symmetric": False,
-        "array": [_gap(b["ci_high"], b["estimate"]) for b in boots],
-        "arrayminus": [_gap(b["estimate"], b["ci_low"]) for b in boots],
+        "array": [
+            _gap(ci[1], e.get("estimate")) for e, ci in zip(estimates, intervals, strict=True)
+        ],
+        "arrayminus": [
+            _gap(e.get("estimate"), ci[0]) for e, ci in zip(estimates, intervals, strict=True)
+        ],
     }
 
 

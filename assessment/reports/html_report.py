@@ -11,6 +11,7 @@ from plotly.offline import get_plotlyjs
 
 from assessment.reports import charts
 from assessment.stats.frame import validate
+from assessment.stats.headline import format_p
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
@@ -20,6 +21,8 @@ th:first-child, td:first-child { text-align: left; }
 th { background: #f3f3f3; }
 .chart { margin: 1rem 0 2rem; }
 .note { color: #666; font-size: 0.85rem; }
+.headline { font-size: 1.1rem; background: #f6f8fa; border-left: 4px solid #1f77b4;
+  padding: 0.6rem 0.9rem; }
 """
 
 
@@ -37,9 +40,17 @@ def render_html_report(
         sections.append("<p>No judgments recorded yet: nothing to analyse.</p>")
     for design, section in summary["designs"].items():
         sections.append(f"<h2>{_text(charts.DESIGN_TITLES[design])}</h2>")
-        sections.append(_main_numbers(design, section))
+        sections.append(f'<p class="headline">{_text(section["headline"])}</p>')
+        sections.append(_primary_table(section["primary"]))
+        sections.append(_components_table(section["primary"]["accuracy"]))
+        sections.append(_generators(section["primary"]["by_generator"]))
+        sections.append(_label_consistency(section["primary"]["label_consistency"]))
+        sections.append(_sample_size(section["sample_size"]))
         sections.append(_chart(charts.forest_plot(summary, design), f"forest-{design}"))
         sections.append(_reader_table(design, section))
+        sections.append(_fast_readers(section["fast_readers"]))
+        sections.append(_strata_tables(section["strata"]))
+        sections.append(_case_table(section["cases"]))
         sections.append(_agreement_table(section))
         sections.append(_repeatability(section))
     if summary["designs"]:
@@ -48,7 +59,7 @@ def render_html_report(
         sections.append(_chart(charts.stratum_chart(summary, "superclass"), "superclass"))
         sections.append(_chart(charts.learning_chart(summary), "learning"))
         sections.append(_chart(charts.time_chart(frame), "time"))
-    sections.append(_label_consistency(summary["label_consistency"]["all"]))
+    sections.append(_unaware(summary["unaware"]))
     sections.append(_methods(summary["methods"]))
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -89,91 +100,233 @@ def _chart(figure: go.Figure, name: str) -> str:
 
 
 def _overview(summary: dict) -> str:
-    meta, size = summary["meta"], summary["sample_size"]
-    overall = summary["overall_accuracy"]
+    meta = summary["meta"]
     rows = [
-        ("Judgments", meta["n_judgments"]),
+        ("Judgments (all rounds)", meta["n_judgments"]),
         ("Readers", meta["n_readers"]),
         ("Cases", meta["n_cases"]),
         ("Designs", ", ".join(meta["designs"]) or "none"),
         ("Rounds", ", ".join(str(r) for r in meta["rounds"]) or "none"),
-        (
-            "Overall accuracy (95% CI)",
-            _estimate(overall["accuracy"], overall["ci_low"], overall["ci_high"]),
-        ),
         ("Equivalence margin", f"{meta['margin'][0]:g} to {meta['margin'][1]:g}"),
-        (
-            f"Judgments needed for TOST power {size['power']:g}",
-            f"{size['judgments_needed_exact']} exact "
-            f"({size['judgments_needed_normal_approximation']} normal approximation)",
-        ),
-        ("Bootstrap replicates / seed", f"{meta['n_boot']} / {meta['seed']}"),
     ]
-    return "<h2>Overview</h2>" + _table(("Quantity", "Value"), rows)
+    note = (
+        '<p class="note">Each design answers its own question, so results are never pooled '
+        "across designs. The primary analysis uses round 1 only; round 2 repeats feed the "
+        "repeatability analysis.</p>"
+    )
+    return "<h2>Overview</h2>" + _table(("Quantity", "Value"), rows) + note
 
 
-def _main_numbers(design: str, section: dict) -> str:
-    whole = section["all_rounds"]
-    accuracy, boot = whole["accuracy"], whole["bootstrap"]
+GENERALISATION_LABELS = {
+    "random_readers_random_cases": "readers and cases random (primary)",
+    "fixed_readers_random_cases": "readers fixed, cases random",
+    "random_readers_fixed_cases": "readers random, cases fixed",
+}
+PRIMARY_LABELS = {
+    "accuracy": "Accuracy",
+    "auc": "AUC of confidence ratings",
+    "sensitivity": "Sensitivity (synthetic called synthetic)",
+    "specificity": "Specificity (real called real)",
+}
+
+
+def _primary_table(primary: dict) -> str:
+    rows = []
+    for key, label in PRIMARY_LABELS.items():
+        analysis = primary.get(key)
+        if analysis is None:
+            continue
+        if not analysis["computable"]:
+            rows.append((label, "", f"not computable: {analysis['reason']}", "", "", "", ""))
+            continue
+        for name, generalisation in analysis["generalisations"].items():
+            (estimate,) = generalisation["modalities"]
+            rows.append(_estimate_row(f"{label}, {GENERALISATION_LABELS[name]}", estimate))
+    header = ("Figure of merit", "Estimate", "95% CI", "90% CI", "df", "p vs chance", "TOST p")
+    return "<h3>Primary analysis (OR-Hillis, round 1)</h3>" + _table(header, rows)
+
+
+def _estimate_row(label: str, estimate: dict) -> tuple:
+    tost = estimate.get("tost_p")
+    verdict = (
+        ""
+        if estimate.get("within_margin") is None
+        else (" (within margin)" if estimate["within_margin"] else " (not shown within)")
+    )
+    return (
+        label,
+        _num(estimate["estimate"]),
+        _interval(estimate["ci95"]),
+        _interval(estimate["ci90"]),
+        _num(estimate["df"], 1),
+        _p(estimate["p_value"]),
+        (_p(tost) + verdict) if tost is not None else "",
+    )
+
+
+def _components_table(analysis: dict) -> str:
+    if not analysis["computable"]:
+        return ""
+    components = analysis["per_modality_components"][0]
     rows = [
-        ("Judgments", accuracy["n"]),
-        (
-            "Accuracy, Clopper-Pearson 95% CI",
-            _estimate(accuracy["accuracy"], accuracy["ci_low"], accuracy["ci_high"]),
-        ),
-        (
-            "Accuracy, reader x case bootstrap CI",
-            _estimate(
-                boot["accuracy"]["estimate"],
-                boot["accuracy"]["ci_low"],
-                boot["accuracy"]["ci_high"],
-            ),
-        ),
-        ("p (exact binomial vs 0.5)", _num(accuracy["p_vs_chance"], 4)),
-        (
-            "TOST p (equivalent?)",
-            f"{_num(accuracy['tost']['p_value'], 4)} "
-            f"({'yes' if accuracy['tost']['equivalent'] else 'no'})",
-        ),
-        (
-            "ROC AUC, DeLong 95% CI",
-            _estimate(whole["roc"]["auc"], whole["roc"]["ci_low"], whole["roc"]["ci_high"])
-            + f" (n={whole['roc']['n_used']}, {whole['roc']['n_missing_confidence']} without "
-            "confidence)",
-        ),
-        ("d'", _num(_dprime(whole))),
-        ("Median decision time (s)", _num(whole["timing"]["median_s"], 1)),
+        ("Reader variance (between-reader)", _num(components["var_readers"], 6)),
+        ("Error variance (case sampling, Var)", _num(components["var_error"], 6)),
+        ("Covariance between readers (Cov2)", _num(components["cov2"], 6)),
+        ("Mean square readers MS(R)", _num(components["ms_readers"], 6)),
+        ("Readers / cases", f"{analysis['n_readers']} / {analysis['n_cases']}"),
     ]
-    if design == "single":
-        detection = whole["detection"]
-        rows += [
-            ("Sensitivity for synthetic", _rate(detection["sensitivity"])),
-            ("Specificity", _rate(detection["specificity"])),
-            ("Error on real (bootstrap CI)", _boot(boot["error_on_real"])),
-            ("Error on synthetic (bootstrap CI)", _boot(boot["error_on_synthetic"])),
-            ("Criterion c", _num(detection["signal_detection"]["criterion_c"])),
-        ]
-    return _table(("Quantity", "Value"), rows)
+    excluded = analysis["excluded_readers"]
+    if excluded:
+        rows.append(("Readers left out (too few judged cases)", ", ".join(excluded)))
+    return "<h3>Variance components (accuracy)</h3>" + _table(("Quantity", "Value"), rows)
+
+
+def _generators(analysis: dict) -> str:
+    if not analysis["computable"]:
+        return f'<h3>Generators</h3><p class="note">{_text(analysis["reason"])}.</p>'
+    primary = analysis["generalisations"]["random_readers_random_cases"]
+    rows = [_estimate_row(estimate["name"], estimate) for estimate in primary["modalities"]]
+    rows += [_estimate_row(f"difference {d['name']}", d) for d in primary["differences"]]
+    test = primary["test"]
+    note = (
+        f'<p class="note">Equal accuracy of all generators: F = {_num(test["statistic"])} '
+        f"on {test['ndf']} and {_num(test['ddf'], 1)} df, p {format_p(test['p_value'])}.</p>"
+    )
+    header = ("Generator", "Accuracy", "95% CI", "90% CI", "df", "p vs chance", "TOST p")
+    return "<h3>Generators (OR-Hillis)</h3>" + _table(header, rows) + note
+
+
+def _label_consistency(analysis: dict) -> str:
+    title = "<h3>Consistency with the stated diagnosis</h3>"
+    if not analysis["computable"]:
+        return f'{title}<p class="note">{_text(analysis["reason"])}.</p>'
+    primary = analysis["generalisations"]["random_readers_random_cases"]
+    rows = [
+        (f"'Consistent' for {e['name']} ECGs", _num(e["estimate"]), _interval(e["ci95"]))
+        for e in primary["modalities"]
+    ]
+    (difference,) = primary["differences"]
+    rows.append(
+        (
+            "Difference real - synthetic",
+            _num(difference["estimate"]),
+            f"{_interval(difference['ci95'])}, p {format_p(difference['p_value'])}",
+        )
+    )
+    return title + _table(("Quantity", "Share", "95% CI"), rows)
+
+
+def _sample_size(plan: dict) -> str:
+    title = "<h3>Sample size in readers x cases</h3>"
+    if not plan["computable"]:
+        return f'{title}<p class="note">{_text(plan["reason"])}.</p>'
+    rows = [
+        (row["n_readers"], _cases(row["cases_for_tost"]), _cases(row["cases_vs_chance"]))
+        for row in plan["plans"]
+    ]
+    low, high = plan["margin"]
+    header = (
+        "Readers",
+        f"Cases for TOST within {low:g}-{high:g} (true 0.5)",
+        f"Cases to detect accuracy {high:g} against chance",
+    )
+    note = (
+        f'<p class="note">Power {plan["power"]:g}, from this study\'s variance components '
+        f"({plan['pilot_readers']} readers, {plan['pilot']['n_cases']} cases) as a pilot.</p>"
+    )
+    return title + _table(header, rows) + note
+
+
+def _cases(value: int | None) -> str:
+    return "not reachable" if value is None else str(value)
 
 
 def _reader_table(design: str, section: dict) -> str:
     rows = []
     for reader, entry in section["by_reader"].items():
-        whole = entry["all_rounds"]
-        accuracy = whole["accuracy"]
+        first = entry["round_1"]
+        accuracy = first["accuracy"]
         rows.append(
             (
                 reader,
                 accuracy["n"],
                 _estimate(accuracy["accuracy"], accuracy["ci_low"], accuracy["ci_high"]),
-                _num(accuracy["tost"]["p_value"], 4),
-                _num(whole["roc"]["auc"]),
-                _num(_dprime(whole)),
-                _num(whole["timing"]["median_s"], 1),
+                _p(accuracy["tost"]["p_value"]),
+                _num(first["roc"]["auc"]),
+                _num(_dprime(first)),
+                _num(first["timing"]["median_s"], 1),
             )
         )
     header = ("Reader", "n", "Accuracy (95% CI)", "TOST p", "AUC", "d'", "Median time (s)")
-    return f"<h3>Readers ({_text(design)})</h3>" + _table(header, rows)
+    return f"<h3>Readers, round 1 ({_text(design)})</h3>" + _table(header, rows)
+
+
+def _fast_readers(flags: list[dict]) -> str:
+    if not flags:
+        return '<p class="note">No reader decided implausibly fast.</p>'
+    rows = [(f["reader"], _num(f["median_time_s"], 1), _num(f["threshold_s"], 1)) for f in flags]
+    header = ("Reader", "Median time (s)", "Flag below (s)")
+    return "<h3>Implausibly fast readers</h3>" + _table(header, rows)
+
+
+def _strata_tables(strata: dict) -> str:
+    parts = []
+    for name, groups in strata.items():
+        rows = [
+            (
+                value,
+                entry["n_readers"],
+                entry["n_cases"],
+                _num(entry["reader_averaged"].get("estimate")),
+                _interval(entry["reader_averaged"].get("ci95")),
+            )
+            for value, entry in groups.items()
+        ]
+        header = (name.replace("_", " "), "Readers", "Cases", "Accuracy", "95% CI (OR-Hillis)")
+        parts.append(_table(header, rows))
+    return "<h3>Breakdowns (round 1)</h3>" + "".join(parts)
+
+
+def _case_table(cases: list[dict]) -> str:
+    rows = [
+        (
+            case["case"],
+            case["n_readers"],
+            _num(case["share_right"]),
+            _num(case["median_time_s"], 1),
+            case["superclass"] or "",
+            case["label_set"] or "",
+            case["generator"] or "",
+        )
+        for case in cases
+    ]
+    header = ("Case", "Readers", "Share right", "Median time (s)", "Superclass", "Labels",
+              "Generator")  # fmt: skip
+    return "<h3>Cases, most often told apart first</h3>" + _table(header, rows)
+
+
+def _unaware(unaware: dict) -> str:
+    if not unaware:
+        return ""
+    rows = []
+    for name, analysis in unaware.items():
+        if not analysis["computable"]:
+            rows.append((name.replace("_", " "), f"not computable: {analysis['reason']}", "", ""))
+            continue
+        primary = analysis["generalisations"]["random_readers_random_cases"]
+        real, synthetic = primary["modalities"]
+        (difference,) = primary["differences"]
+        rows.append(
+            (
+                name.replace("_", " "),
+                f"{_num(real['estimate'])} {_interval(real['ci95'])}",
+                f"{_num(synthetic['estimate'])} {_interval(synthetic['ci95'])}",
+                f"{_num(difference['estimate'])} {_interval(difference['ci95'])}, "
+                f"p {format_p(difference['p_value'])}",
+            )
+        )
+    header = ("Rating", "Real ECGs", "Synthetic ECGs", "Real - synthetic")
+    return "<h2>Unaware phase (before the reveal)</h2>" + _table(header, rows)
 
 
 def _agreement_table(section: dict) -> str:
@@ -233,28 +386,6 @@ def _repeatability(section: dict) -> str:
         ("Exact McNemar p", _num(test["p_value"], 4)),
     ]
     return "<h3>Repeatability (round 1 vs round 2)</h3>" + _table(("Quantity", "Value"), rows)
-
-
-def _label_consistency(entry: dict) -> str:
-    rows = [
-        (f"'Consistent' for {source} ECGs", f"{_rate(entry[source])} (n={entry[source]['n']})")
-        for source in ("real", "synthetic")
-    ]
-    if entry["computable"]:
-        rows += [
-            (
-                "Difference real - synthetic (Newcombe CI)",
-                _estimate(
-                    entry["difference_real_minus_synthetic"],
-                    entry["difference_ci_low"],
-                    entry["difference_ci_high"],
-                ),
-            ),
-            ("Fisher exact p", _num(entry["fisher_p_value"], 4)),
-        ]
-    else:
-        rows.append(("Comparison", f"not computable: {entry['reason']}"))
-    return "<h2>Consistency with the stated diagnosis</h2>" + _table(("Quantity", "Value"), rows)
 
 
 def _blinding(blinding: dict | None) -> str:
@@ -324,9 +455,13 @@ def _estimate(value: float | None, low: float | None, high: float | None) -> str
     return f"{_num(value)} [{_num(low)}, {_num(high)}]"
 
 
-def _rate(entry: dict) -> str:
-    return _estimate(entry["rate"], entry["ci_low"], entry["ci_high"])
+def _interval(bounds: list | None) -> str:
+    low, high = bounds or (None, None)
+    return f"[{_num(low)}, {_num(high)}]"
 
 
-def _boot(entry: dict) -> str:
-    return _estimate(entry["estimate"], entry["ci_low"], entry["ci_high"])
+def _p(value: float | None) -> str:
+    """A p-value for a table cell: '< 0.0001' below 0.0001, else four decimals."""
+    if value is None:
+        return "n/a"
+    return "< 0.0001" if value < 0.0001 else f"{value:.4f}"

@@ -1,4 +1,4 @@
-"""Accuracy of binary judgments: exact CI, test against chance, TOST equivalence, sample size."""
+"""Accuracy of one reader's binary judgments: exact CI, test against chance, exact TOST."""
 
 from __future__ import annotations
 
@@ -96,62 +96,6 @@ def accuracy_summary(
             "ci90_high": tost_high,
         },
     }
-
-
-def tost_power(
-    trials: int,
-    margin: tuple[float, float] = DEFAULT_MARGIN,
-    alpha: float = 0.05,
-    true_accuracy: float = CHANCE,
-) -> float:
-    """Exact probability that the TOST declares equivalence with ``trials`` judgments."""
-    low, high = _check_margin(margin)
-    if trials < 1:
-        return 0.0
-    outcomes = np.arange(trials + 1)
-    reject_low = stats.binom.sf(outcomes - 1, trials, low) <= alpha
-    reject_high = stats.binom.cdf(outcomes, trials, high) <= alpha
-    rejecting = outcomes[reject_low & reject_high]
-    return float(stats.binom.pmf(rejecting, trials, true_accuracy).sum())
-
-
-@dataclass(frozen=True)
-class SampleSize:
-    """Judgments needed for a TOST of accuracy: exact search and normal approximation."""
-
-    exact: int
-    exact_power: float
-    normal_approximation: int
-
-
-def tost_sample_size(
-    margin: tuple[float, float] = DEFAULT_MARGIN,
-    power: float = 0.8,
-    alpha: float = 0.05,
-    true_accuracy: float = CHANCE,
-    max_trials: int = 100_000,
-) -> SampleSize:
-    """Smallest number of judgments whose exact TOST power reaches ``power``.
-
-    Exact binomial power is saw-toothed in n, so the search reports the first n that reaches
-    the target. The normal approximation is n = (z_{1-alpha} + z_{1-beta/2})^2 p(1-p) / d^2 for
-    a symmetric margin with d = half-width (z_{1-beta} with d = nearer distance otherwise).
-    """
-    low, high = _check_margin(margin)
-    if not 0 < power < 1:
-        raise ValueError(f"power must lie strictly between 0 and 1, got {power}")
-    if not low < true_accuracy < high:
-        raise ValueError("true_accuracy must lie inside the equivalence margin")
-    distance = min(true_accuracy - low, high - true_accuracy)
-    beta = 1 - power
-    beta_z = beta / 2 if math.isclose(true_accuracy - low, high - true_accuracy) else beta
-    z_sum = stats.norm.ppf(1 - alpha) + stats.norm.ppf(1 - beta_z)
-    approximate = math.ceil(z_sum**2 * true_accuracy * (1 - true_accuracy) / distance**2)
-    for trials in range(1, max_trials + 1):
-        achieved = tost_power(trials, (low, high), alpha, true_accuracy)
-        if achieved >= power:
-            return SampleSize(trials, achieved, approximate)
-    raise ValueError(f"power {power} is not reached within {max_trials} judgments")
 
 
 def _check_counts(successes: int, trials: int) -> None:

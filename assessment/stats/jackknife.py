@@ -30,12 +30,13 @@ class ReaderFoms:
         return int(self.leave_out.shape[1])
 
 
-def percent_correct(correct: np.ndarray) -> ReaderFoms:
-    """Share of judged cases each reader got right (``correct``: r x c of 0/1/NaN).
+def case_mean(values: np.ndarray) -> ReaderFoms:
+    """Each reader's mean over judged cases (``values``: r x c, NaN = not judged); with 0/1
+    values it is the share right (percent correct).
 
     Leaving out judged case k: (S - x_k) / (n - 1); readers need at least two judged cases.
     """
-    correct = _matrix(correct, "correct")
+    correct = _matrix(values, "values")
     judged = ~np.isnan(correct)
     counts = judged.sum(axis=1)
     if (counts < 2).any():
@@ -44,6 +45,18 @@ def percent_correct(correct: np.ndarray) -> ReaderFoms:
     fom = totals / counts
     left_out = (totals[:, None] - np.nan_to_num(correct)) / (counts[:, None] - 1)
     return ReaderFoms(fom, np.where(judged, left_out, fom[:, None]))
+
+
+def case_mean_usable(values: np.ndarray) -> np.ndarray:
+    """Readers (rows) with the two judged cases ``case_mean`` needs."""
+    return (~np.isnan(np.asarray(values, dtype=float))).sum(axis=1) >= 2
+
+
+def wilcoxon_auc_usable(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Readers (rows) with the two rated cases of each class ``wilcoxon_auc`` needs."""
+    rated = ~np.isnan(np.asarray(scores, dtype=float))
+    positive = np.asarray(positive, dtype=bool)
+    return ((rated & positive).sum(axis=1) >= 2) & ((rated & ~positive).sum(axis=1) >= 2)
 
 
 def wilcoxon_auc(scores: np.ndarray, positive: np.ndarray) -> ReaderFoms:

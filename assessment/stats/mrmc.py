@@ -259,15 +259,15 @@ def t_estimate(
         nan_pair = (math.nan, math.nan)
         tost = (math.nan, math.nan, math.nan, None) if margin else (None, None, None, None)
         return Estimate(name, estimate, se, df, nan_pair, nan_pair, null, math.nan, *tost)
-    reference = stats.t(df) if math.isfinite(df) else stats.norm()
-    ci95 = _interval(estimate, se, reference, alpha)
-    ci90 = _interval(estimate, se, reference, 2 * alpha)
-    p_value = float(2 * reference.sf(abs(estimate - null) / se))
+    sf, ppf = _tail_functions(df)
+    ci95 = _interval(estimate, se, ppf, alpha)
+    ci90 = _interval(estimate, se, ppf, 2 * alpha)
+    p_value = float(2 * sf(abs(estimate - null) / se))
     if margin is None:
         return Estimate(name, estimate, se, df, ci95, ci90, null, p_value)
     low, high = margin
-    p_lower = float(reference.sf((estimate - low) / se))
-    p_upper = float(reference.cdf((estimate - high) / se))
+    p_lower = float(sf((estimate - low) / se))
+    p_upper = float(sf((high - estimate) / se))
     tost_p = max(p_lower, p_upper)
     return Estimate(
         name, estimate, se, df, ci95, ci90, null, p_value, p_lower, p_upper, tost_p,
@@ -275,8 +275,15 @@ def t_estimate(
     )  # fmt: skip
 
 
-def _interval(estimate: float, se: float, reference, alpha: float) -> tuple[float, float]:
-    half = float(reference.ppf(1 - alpha / 2)) * se
+def _tail_functions(df: float):
+    """Upper-tail probability and quantile of t with ``df`` (normal when df is inf)."""
+    if math.isfinite(df):
+        return (lambda x: stats.t.sf(x, df)), (lambda q: stats.t.ppf(q, df))
+    return stats.norm.sf, stats.norm.ppf
+
+
+def _interval(estimate: float, se: float, ppf, alpha: float) -> tuple[float, float]:
+    half = float(ppf(1 - alpha / 2)) * se
     return estimate - half, estimate + half
 
 

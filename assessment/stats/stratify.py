@@ -39,15 +39,32 @@ def stratified(
     options: AnalysisOptions,
     experience_bins: tuple[float, ...] = DEFAULT_EXPERIENCE_BINS,
 ) -> dict:
-    """analyse_subset for every stratum of each stratifying variable (missing -> 'unknown')."""
+    """analyse_subset for every stratum of each stratifying variable (missing -> 'unknown').
+
+    In the single design real ECGs carry no generator: a generator's stratum is its synthetic
+    ECGs together with all real ones, so its accuracy compares like with like.
+    """
     keys = {column: rows[column].fillna(UNKNOWN).astype(str) for column in STRATA_COLUMNS}
     keys["experience"] = experience_labels(rows["reader_experience_years"], experience_bins)
-    return {
+    result = {
         name: {
             str(value): analyse_subset(group, design, options)
             for value, group in rows.groupby(key.to_numpy(), sort=True)
         }
         for name, key in keys.items()
+        if not (name == "generator" and design == "single")
+    }
+    if design == "single":
+        result["generator"] = _generator_strata(rows, options)
+    return {name: result[name] for name in (*STRATA_COLUMNS, "experience")}
+
+
+def _generator_strata(rows: pd.DataFrame, options: AnalysisOptions) -> dict:
+    real = (rows["truth"] == "real").to_numpy()
+    generators = rows["generator"].where(~real)
+    return {
+        str(name): analyse_subset(rows[real | (generators == name).to_numpy()], "single", options)
+        for name in sorted(generators.dropna().astype(str).unique())
     }
 
 

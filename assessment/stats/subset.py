@@ -1,9 +1,17 @@
-"""Every per-subset statistic for one design: accuracy, detection, ROC, bootstrap CIs, timing."""
+"""Descriptive statistics of any subset of one design's judgments (a round, a reader, a
+stratum), from one registry: a new statistic is one function and one entry in
+``SUBSET_STATISTICS``.
+
+The per-judgment accuracy interval (Clopper-Pearson) treats judgments as independent: right
+for one reader, too narrow for several. ``reader_averaged`` is the OR-Hillis estimate that
+accounts for readers and cases and is the one to quote for a group.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -11,7 +19,7 @@ import pandas as pd
 from assessment.stats.accuracy import DEFAULT_MARGIN, accuracy_summary
 from assessment.stats.detection import single_design_detection, two_afc_dprime
 from assessment.stats.frame import positive_truth
-from assessment.stats.pooled import DEFAULT_N_BOOT, two_way_bootstrap
+from assessment.stats.primary import accuracy_estimate
 from assessment.stats.roc import roc_analysis
 
 
@@ -21,48 +29,49 @@ class AnalysisOptions:
 
     margin: tuple[float, float] = DEFAULT_MARGIN
     alpha: float = 0.05
-    seed: int = 0
-    n_boot: int = DEFAULT_N_BOOT
 
 
-def analyse_subset(rows: pd.DataFrame, design: str, options: AnalysisOptions) -> dict:
-    """All statistics for the judgments ``rows`` (already validated, all of one design)."""
-    if design not in ("single", "paired"):
-        raise ValueError(f"design must be 'single' or 'paired', got {design!r}")
+def n_readers(rows: pd.DataFrame, design: str, options: AnalysisOptions) -> int:
+    """Readers with judgments in the subset."""
+    return int(rows["reader"].nunique())
+
+
+def n_cases(rows: pd.DataFrame, design: str, options: AnalysisOptions) -> int:
+    """Cases judged in the subset."""
+    return int(rows["case"].nunique())
+
+
+def accuracy(rows: pd.DataFrame, design: str, options: AnalysisOptions) -> dict:
+    """Share right over judgments: exact interval, test against 0.5 and TOST (one reader)."""
     correct = rows["correct"].to_numpy(dtype=bool)
-    result = {
-        "n_readers": int(rows["reader"].nunique()),
-        "n_cases": int(rows["case"].nunique()),
-        "accuracy": accuracy_summary(
-            int(correct.sum()), len(correct), options.margin, options.alpha
-        ),
-    }
-    truth_positive = positive_truth(rows)
-    everyone = np.ones(len(rows), dtype=bool)
-    rates = {"accuracy": (correct, everyone)}
+    return accuracy_summary(int(correct.sum()), len(correct), options.margin, options.alpha)
+
+
+def reader_averaged(rows: pd.DataFrame, design: str, options: AnalysisOptions) -> dict:
+    """OR-Hillis reader-averaged accuracy (random readers and cases; fixed with one reader)."""
+    estimate = accuracy_estimate(rows, options.margin, options.alpha)
+    if estimate is None:
+        return {"computable": False, "reason": "needs two judged cases per reader"}
+    generalisation, value = estimate
+    return {"computable": True, "generalisation": generalisation, **asdict(value)}
+
+
+def detection(rows: pd.DataFrame, design: str, options: AnalysisOptions) -> dict:
+    """Sensitivity, specificity, d' and criterion (single); 2AFC d' (paired)."""
     if design == "single":
         answer_positive = (rows["answer"] == "synthetic").to_numpy(dtype=bool)
-        result["detection"] = single_design_detection(truth_positive, answer_positive)
-        rates["error_on_real"] = (answer_positive, ~truth_positive)
-        rates["error_on_synthetic"] = (~answer_positive, truth_positive)
-    else:
-        result["detection"] = two_afc_dprime(int(correct.sum()), len(correct))
-    result["bootstrap"] = two_way_bootstrap(
-        rows["reader"].to_numpy(),
-        rows["case"].to_numpy(),
-        rates,
-        options.n_boot,
-        options.seed,
-        options.alpha,
-    )
-    result["roc"] = roc_analysis(
-        rows["signed_confidence"].to_numpy(dtype=float), truth_positive, options.alpha
-    )
-    result["timing"] = timing_summary(rows)
-    return result
+        return single_design_detection(positive_truth(rows), answer_positive)
+    correct = rows["correct"].to_numpy(dtype=bool)
+    return two_afc_dprime(int(correct.sum()), len(correct))
 
 
-def timing_summary(rows: pd.DataFrame) -> dict:
+def roc(rows: pd.DataFrame, design: str, options: AnalysisOptions) -> dict:
+    """ROC curve and AUC of the signed confidence (DeLong CI, judgments independent)."""
+    scores = rows["signed_confidence"].to_numpy(dtype=float)
+    return roc_analysis(scores, positive_truth(rows), options.alpha)
+
+
+def timing(rows: pd.DataFrame, design: str, options: AnalysisOptions) -> dict:
     """Median and quartiles of decision time and the mean number of answer changes."""
     times = rows["decision_time_s"].dropna().to_numpy(dtype=float)
     changes = rows["answer_changes"].dropna().to_numpy(dtype=float)
@@ -74,3 +83,22 @@ def timing_summary(rows: pd.DataFrame) -> dict:
         "q3_s": float(quartiles[2]),
         "mean_answer_changes": float(changes.mean()) if len(changes) else math.nan,
     }
+
+
+SubsetStatistic = Callable[[pd.DataFrame, str, AnalysisOptions], object]
+SUBSET_STATISTICS: dict[str, SubsetStatistic] = {
+    "n_readers": n_readers,
+    "n_cases": n_cases,
+    "accuracy": accuracy,
+    "reader_averaged": reader_averaged,
+    "detection": detection,
+    "roc": roc,
+    "timing": timing,
+}
+
+
+def analyse_subset(rows: pd.DataFrame, design: str, options: AnalysisOptions) -> dict:
+    """Every registered statistic for the judgments ``rows`` (validated, all of one design)."""
+    if design not in ("single", "paired"):
+        raise ValueError(f"design must be 'single' or 'paired', got {design!r}")
+    return {name: statistic(rows, design, options) for name, statistic in SUBSET_STATISTICS.items()}

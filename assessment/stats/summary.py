@@ -1,36 +1,55 @@
-"""``study_summary``: every applicable statistic of a study as one JSON-serialisable dict."""
+"""``study_summary``: every applicable statistic of a study as one JSON-serialisable dict.
+
+Per design (never pooled across designs, which ask different questions): the primary
+OR-Hillis analysis of round 1 with its plain-words headline and a sample-size plan in readers
+x cases, descriptive statistics of round 1 overall, per round, per reader and per stratum,
+agreement, repeatability (round 2 against round 1), per-case difficulty and fast readers.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pandas as pd
 
-from assessment.stats.accuracy import DEFAULT_MARGIN, accuracy_summary, tost_sample_size
+from assessment.stats.accuracy import DEFAULT_MARGIN
 from assessment.stats.agreement import inter_rater_agreement
-from assessment.stats.consistency import label_consistency
 from assessment.stats.frame import DESIGNS, validate
-from assessment.stats.pooled import DEFAULT_N_BOOT, mixed_model_accuracy
+from assessment.stats.headline import headline
+from assessment.stats.mrmc import GENERALISATION_TEXT
+from assessment.stats.per_case import case_table, fast_readers
+from assessment.stats.pooled import mixed_model_accuracy
+from assessment.stats.power import Pilot, sample_size_table
+from assessment.stats.primary import Analysis, DesignAnalysis, design_analysis, primary_rows
 from assessment.stats.repeatability import repeatability
 from assessment.stats.serialise import to_jsonable
 from assessment.stats.stratify import DEFAULT_EXPERIENCE_BINS, stratified
 from assessment.stats.subset import AnalysisOptions, analyse_subset
+from assessment.stats.unaware import unaware_summary
 
 METHODS = {
-    "accuracy_ci": "Clopper-Pearson exact interval",
-    "test_vs_chance": "two-sided exact binomial test against 0.5",
-    "equivalence": "TOST: two one-sided exact binomial tests against the margin, p = max",
-    "sample_size": "smallest n whose exact TOST power reaches 0.8 at true accuracy 0.5",
-    "single_design_dprime": "d' = z(H) - z(F), c = -(z(H)+z(F))/2, log-linear correction "
-    "(Hautus 1995: +0.5 to hits and false alarms, +1 to signal and noise trials)",
-    "paired_design_dprime": "d' = sqrt(2) z(pc); pc = (k+0.5)/(n+1) when pc is 0 or 1",
-    "roc": "signed confidence (+c for answer synthetic/left, -c otherwise); AUC with DeLong "
-    "Wald CI; rows without confidence skipped",
-    "bootstrap": "two-way reader x case cluster bootstrap, percentile CI (one-way by case "
-    "within a single reader)",
+    "primary": "Obuchowski-Rockette analysis with Hillis denominator degrees of freedom "
+    "(OR-Hillis) of round-1 judgments: figure of merit per reader, error covariances by case "
+    "jackknife; readers and cases random (also reported: readers fixed, and cases fixed)",
+    "equivalence": "TOST: two one-sided OR-Hillis t tests against the margin; within the "
+    "margin when the 90% CI lies inside it",
+    "auc": "empirical (Wilcoxon) AUC per reader of the signed confidence rating, OR-Hillis "
+    "across readers",
+    "generators": "each generator a modality (single design: its synthetic ECGs with the "
+    "shared real ones); OR-Hillis F test of equal accuracy",
+    "label_consistency": "share of 'consistent with the labels' answers about real vs "
+    "synthetic ECGs as two modalities of one OR-Hillis analysis (matched by reader and case)",
+    "sample_size": "Hillis & Obuchowski (2011): the pilot's variance components rescaled to "
+    "c cases, power from the noncentral t distribution",
+    "descriptive": "per reader and per stratum: share right with Clopper-Pearson interval "
+    "(judgments taken as independent) and the OR-Hillis reader-averaged accuracy",
+    "detection": "single design: d' = z(H) - z(F), c = -(z(H)+z(F))/2 with the log-linear "
+    "correction (Hautus 1995); paired: d' = sqrt(2) z(pc)",
     "agreement": "verdicts keyed by case; Fleiss' kappa, Krippendorff's alpha (nominal), "
     "pairwise Cohen's kappa per round",
     "repeatability": "round 1 vs round 2 of the same reader and case: Cohen's kappa of verdicts,"
     " exact McNemar test of correctness",
-    "label_consistency": "Fisher exact test (two-sided); Newcombe CI of the difference",
+    "unaware": "unaware phase: mean quality rating and label fit, real vs synthetic, OR-Hillis",
     "mixed_model": "logit with crossed random intercepts for reader and case (variational Bayes)",
 }
 
@@ -40,95 +59,141 @@ def study_summary(
     *,
     margin: tuple[float, float] = DEFAULT_MARGIN,
     alpha: float = 0.05,
-    seed: int = 0,
-    n_boot: int = DEFAULT_N_BOOT,
     experience_bins: tuple[float, ...] = DEFAULT_EXPERIENCE_BINS,
     power: float = 0.8,
     mixed_model: bool = False,
+    unaware: pd.DataFrame | None = None,
 ) -> dict:
     """Validate the judgment frame and compute everything applicable, per design.
 
-    For each design present: all rounds and each round pooled over readers, per reader,
-    stratified, inter-reader agreement per round, repeatability, and optionally the mixed
-    model. NaN values are returned as None.
+    ``unaware`` holds the unaware-phase ratings (``selectors.unaware_frame``), if any. NaN
+    values are returned as None.
     """
     frame = validate(df)
-    options = AnalysisOptions(margin=tuple(margin), alpha=alpha, seed=seed, n_boot=n_boot)
-    sample_size = tost_sample_size(options.margin, power=power, alpha=alpha)
+    options = AnalysisOptions(margin=tuple(margin), alpha=alpha)
+    designs = [design for design in DESIGNS if (frame["design"] == design).any()]
     summary = {
         "meta": {
             "n_judgments": int(len(frame)),
             "n_readers": int(frame["reader"].nunique()),
             "n_cases": int(frame["case"].nunique()),
-            "designs": [design for design in DESIGNS if (frame["design"] == design).any()],
+            "designs": designs,
             "rounds": sorted(int(value) for value in frame["round"].unique()),
             "margin": list(options.margin),
             "alpha": alpha,
-            "seed": seed,
-            "n_boot": n_boot,
-            "experience_bins": list(experience_bins),
-        },
-        "methods": METHODS,
-        "sample_size": {
-            "margin": list(options.margin),
             "power": power,
-            "judgments_needed_exact": sample_size.exact,
-            "exact_power": sample_size.exact_power,
-            "judgments_needed_normal_approximation": sample_size.normal_approximation,
+            "experience_bins": list(experience_bins),
+            "generalisations": GENERALISATION_TEXT,
         },
-        "overall_accuracy": accuracy_summary(
-            int(frame["correct"].sum()), len(frame), options.margin, alpha
-        ),
-        "designs": {},
-        "label_consistency": {
-            "all": label_consistency(frame, alpha),
-            **{
-                design: label_consistency(frame[frame["design"] == design], alpha)
-                for design in DESIGNS
-                if (frame["design"] == design).any()
-            },
+        "designs": {
+            design: _design_summary(frame, design, options, experience_bins, power, mixed_model)
+            for design in designs
+        },
+        "unaware": {
+            name: _analysis_dict(result)
+            for name, result in unaware_summary(
+                unaware if unaware is not None else pd.DataFrame(), alpha
+            ).items()
         },
     }
-    for design in summary["meta"]["designs"]:
-        rows = frame[frame["design"] == design]
-        summary["designs"][design] = _design_summary(
-            rows, design, options, experience_bins, mixed_model
-        )
-    return to_jsonable(summary)
+    methods = _methods_that_ran(summary, mixed_model)
+    return to_jsonable({"meta": summary.pop("meta"), "methods": methods, **summary})
 
 
 def _design_summary(
-    rows: pd.DataFrame,
+    frame: pd.DataFrame,
     design: str,
     options: AnalysisOptions,
     experience_bins: tuple[float, ...],
+    power: float,
     mixed_model: bool,
 ) -> dict:
-    by_round = {str(number): group for number, group in rows.groupby("round", sort=True)}
+    rows = frame[frame["design"] == design]
+    first = primary_rows(rows)
+    primary = design_analysis(frame, design, options.margin, options.alpha)
     result = {
-        "all_rounds": analyse_subset(rows, design, options),
+        "headline": headline(primary, options.margin, options.alpha),
+        "primary": _primary_dict(primary),
+        "sample_size": _sample_size(primary, options, power),
+        "round_1": analyse_subset(first, design, options),
         "by_round": {
-            key: analyse_subset(group, design, options) for key, group in by_round.items()
+            str(number): analyse_subset(group, design, options)
+            for number, group in rows.groupby("round", sort=True)
         },
         "by_reader": {
             str(reader): {
                 "experience_years": group["reader_experience_years"].iloc[0],
                 "specialty": _first_text(group["reader_specialty"]),
-                "all_rounds": analyse_subset(group, design, options),
-                "by_round": {
-                    str(number): analyse_subset(part, design, options)
-                    for number, part in group.groupby("round", sort=True)
-                },
+                "round_1": analyse_subset(group, design, options),
             }
-            for reader, group in rows.groupby("reader", sort=True)
+            for reader, group in first.groupby("reader", sort=True)
         },
-        "agreement": {key: inter_rater_agreement(group, design) for key, group in by_round.items()},
+        "agreement": {
+            str(number): inter_rater_agreement(group, design)
+            for number, group in rows.groupby("round", sort=True)
+        },
         "repeatability": repeatability(rows, design),
-        "strata": stratified(rows, design, options, experience_bins),
+        "strata": stratified(first, design, options, experience_bins),
+        "cases": case_table(first),
+        "fast_readers": fast_readers(first),
     }
     if mixed_model:
-        result["mixed_model"] = mixed_model_accuracy(rows, options.alpha)
+        result["mixed_model"] = mixed_model_accuracy(first, options.alpha)
     return result
+
+
+def _primary_dict(primary: DesignAnalysis) -> dict:
+    names = ("accuracy", "auc", "sensitivity", "specificity", "by_generator", "label_consistency")
+    return {
+        name: _analysis_dict(getattr(primary, name))
+        for name in names
+        if getattr(primary, name) is not None
+    }
+
+
+def _analysis_dict(result: Analysis) -> dict:
+    entry = {
+        "computable": result.computable,
+        "reason": result.reason,
+        "excluded_readers": list(result.excluded_readers),
+    }
+    if result.computable:
+        entry.update(asdict(result.analysis))
+    return entry
+
+
+def _sample_size(primary: DesignAnalysis, options: AnalysisOptions, power: float) -> dict:
+    accuracy = primary.accuracy
+    if not accuracy.computable or accuracy.analysis.n_readers < 2:
+        return {"computable": False, "reason": "needs a pilot with at least two readers"}
+    analysis = accuracy.analysis
+    pilot = Pilot.from_components(analysis.per_modality_components[0], analysis.n_cases)
+    rows = sample_size_table(pilot, options.margin, power=power, alpha=options.alpha)
+    return {
+        "computable": True,
+        "power": power,
+        "margin": list(options.margin),
+        "pilot": asdict(pilot),
+        "pilot_readers": analysis.n_readers,
+        "plans": [asdict(row) for row in rows],
+    }
+
+
+def _methods_that_ran(summary: dict, mixed_model: bool) -> dict:
+    sections = summary["designs"].values()
+    ran = set()
+    if sections:
+        ran |= {"primary", "equivalence", "descriptive", "detection", "agreement"}
+    for section in sections:
+        primary = section["primary"]
+        ran |= {"auc"} if primary.get("auc", {}).get("computable") else set()
+        ran |= {"generators"} if primary["by_generator"]["computable"] else set()
+        ran |= {"label_consistency"} if primary["label_consistency"]["computable"] else set()
+        ran |= {"sample_size"} if section["sample_size"]["computable"] else set()
+        ran |= {"repeatability"} if section["repeatability"]["computable"] else set()
+    ran |= {"unaware"} if summary["unaware"] else set()
+    ran |= {"mixed_model"} if mixed_model and sections else set()
+    return {key: text for key, text in METHODS.items() if key in ran}
 
 
 def _first_text(values: pd.Series) -> str | None:

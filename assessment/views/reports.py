@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from assessment.models import Study
-from assessment.reporting import EXPORT_FORMATS, EXPORT_N_BOOT, study_dashboard, study_export
+from assessment.reporting import EXPORT_FORMATS, study_dashboard, study_export
 from assessment.views.access import staff_only
 
 
@@ -26,7 +26,6 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "dashboard": study_dashboard(study),
         "export_formats": EXPORT_FORMATS,
-        "export_n_boot": EXPORT_N_BOOT,
     }
     return render(request, "assessment/reports/dashboard.html", context)
 

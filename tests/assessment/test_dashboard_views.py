@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from django.core.cache import cache
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 
+from assessment import reporting
 from assessment.models import Assignment, Case, Enrolment, Judgment, Study
-from assessment.reporting import DASHBOARD_N_BOOT
 from assessment.selectors import judgments_frame
 from assessment.stats.summary import study_summary
 from tests.assessment.answering import alice_right_bob_alternates, answer_all
@@ -90,18 +92,22 @@ def test_overall_completion_sums_every_reader(client_admin, busy_study):
     assert cell in response.content.decode()
 
 
-def test_statistics_are_the_study_summary_with_the_dashboard_bootstrap(client_admin, busy_study):
+def test_statistics_are_the_study_summary_with_its_headline(client_admin, busy_study):
     response = client_admin.get(dashboard_url(busy_study))
 
     dashboard = response.context["dashboard"]
-    expected = study_summary(judgments_frame(busy_study), seed=0, n_boot=DASHBOARD_N_BOOT)
+    expected = study_summary(judgments_frame(busy_study))
     assert dashboard.summary == expected
-    paired = expected["designs"]["paired"]["all_rounds"]
+    paired = expected["designs"]["paired"]
+    primary = paired["primary"]["accuracy"]["generalisations"]["random_readers_random_cases"]
+    (estimate,) = primary["modalities"]
     html = response.content.decode()
     section = html[html.index('id="stats-paired"') :]
-    assert f"{paired['accuracy']['accuracy']:.3f} [{paired['accuracy']['ci_low']:.3f}" in section
-    assert f"{paired['accuracy']['tost']['p_value']:.4f}" in section
-    assert f"{paired['detection']['d_prime']:.3f}" in section
+    assert f"{estimate['estimate']:.3f} [{estimate['ci95'][0]:.3f}" in section
+    assert f"{estimate['tost_p']:.4f}" in section
+    assert f"{paired['round_1']['detection']['d_prime']:.3f}" in section
+    assert escape(paired["headline"]) in section
+    assert "Overall accuracy" not in html
     kappa = expected["designs"]["paired"]["agreement"]["1"]["fleiss_kappa"]
     assert f'<td class="fleiss-kappa">{kappa:.3f}</td>' in section
 
@@ -111,7 +117,7 @@ def test_forest_plot_has_a_row_per_reader_and_the_pooled_estimate(client_admin, 
 
     (design,) = response.context["dashboard"].designs
     labels = [row.label for row in design.forest]
-    assert labels == ["alice", "bob", "carol", "Pooled (reader x case bootstrap)"]
+    assert labels == ["alice", "bob", "carol", "All readers (OR-Hillis)"]
     alice = design.forest[0]
     assert (alice.estimate, alice.x) == (1.0, "100.00")
     # Clopper-Pearson lower bound when every answer is right: (alpha / 2) ** (1 / n).
@@ -124,10 +130,32 @@ def test_forest_plot_has_a_row_per_reader_and_the_pooled_estimate(client_admin, 
 def test_dashboard_queries_do_not_grow_with_readers(
     client_admin, busy_study, django_assert_max_num_queries
 ):
-    # session, user, study, enrolment progress, main judgments, attention checks
-    with django_assert_max_num_queries(6):
+    cache.clear()
+    # session, user, study, enrolment progress, main judgments, attention checks, the
+    # judgment stamp of the cached summary and, on a cache miss, the unaware phase
+    with django_assert_max_num_queries(8):
         response = client_admin.get(dashboard_url(busy_study))
     assert len(response.context["dashboard"].readers) == 4
+
+
+def test_summary_is_cached_until_the_next_judgment(client_admin, busy_study, monkeypatch):
+    cache.clear()
+    computed = []
+    original = reporting.study_report_summary
+
+    def counting(study, frame):
+        computed.append(len(frame))
+        return original(study, frame)
+
+    monkeypatch.setattr(reporting, "study_report_summary", counting)
+    first = client_admin.get(dashboard_url(busy_study)).context["dashboard"].summary
+    again = client_admin.get(dashboard_url(busy_study)).context["dashboard"].summary
+    assert again == first and len(computed) == 1
+    judgment = Judgment.objects.filter(assignment__enrolment__study=busy_study).first()
+    judgment.delete()
+    fewer = client_admin.get(dashboard_url(busy_study)).context["dashboard"].summary
+    assert len(computed) == 2
+    assert fewer["meta"]["n_judgments"] == first["meta"]["n_judgments"] - 1
 
 
 def test_study_without_judgments_states_n_zero(client_admin, small_store, reader_a):
@@ -182,7 +210,7 @@ def test_single_design_shows_yes_no_d_prime_and_criterion(client_admin, small_st
     response = client_admin.get(dashboard_url(study))
 
     (design,) = response.context["dashboard"].designs
-    detection = response.context["dashboard"].summary["designs"]["single"]["all_rounds"]
+    detection = response.context["dashboard"].summary["designs"]["single"]["round_1"]
     signal = detection["detection"]["signal_detection"]
     assert design.design == "single"
     assert (design.d_prime, design.criterion_c) == (signal["d_prime"], signal["criterion_c"])

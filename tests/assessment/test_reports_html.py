@@ -1,5 +1,6 @@
 """Self-contained HTML report: charts present, plotly.js inlined, text escaped."""
 
+import html
 import re
 
 import pandas as pd
@@ -22,7 +23,7 @@ def study() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def report(study, tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("report") / "report.html"
-    write_html_report(study_summary(study, n_boot=30), study, path, title="Study <1>")
+    write_html_report(study_summary(study), study, path, title="Study <1>")
     return path.read_text(encoding="utf-8")
 
 
@@ -47,23 +48,37 @@ def test_text_is_html_escaped(report):
 
 
 def test_tables_show_the_main_numbers(study, report):
-    summary = study_summary(study, n_boot=30)
-    accuracy = summary["designs"]["paired"]["all_rounds"]["accuracy"]
+    summary = study_summary(study)
+    paired = summary["designs"]["paired"]
+    accuracy = paired["by_reader"]["reader-002"]["round_1"]["accuracy"]
     assert f"{accuracy['accuracy']:.3f} [{accuracy['ci_low']:.3f}, {accuracy['ci_high']:.3f}]" in (
         report
     )
-    for heading in ("Agreement between readers", "Repeatability", "Consistency with the stated"):
+    primary = paired["primary"]["accuracy"]["generalisations"]["random_readers_random_cases"]
+    (estimate,) = primary["modalities"]
+    low, high = estimate["ci95"]
+    assert f"<td>{estimate['estimate']:.3f}</td><td>[{low:.3f}, {high:.3f}]</td>" in report
+    assert html.escape(paired["headline"], quote=True) in report
+    for heading in (
+        "Agreement between readers",
+        "Repeatability",
+        "Consistency with the stated",
+        "Primary analysis (OR-Hillis, round 1)",
+        "Sample size in readers x cases",
+        "Cases, most often told apart first",
+    ):
         assert heading in report
+    assert "Overall accuracy" not in report and "bootstrap" not in report.lower()
 
 
 def test_report_is_deterministic(study):
-    summary = study_summary(study, n_boot=30)
+    summary = study_summary(study)
     assert render_html_report(summary, study) == render_html_report(summary, study)
 
 
 def test_empty_study_report_says_so():
     columns = ["reader", "item", "case", "round", "design", "truth", "answer"]
     empty = pd.DataFrame({column: [] for column in columns})
-    html = render_html_report(study_summary(empty, n_boot=10), empty)
+    html = render_html_report(study_summary(empty), empty)
     assert "No judgments recorded yet" in html
     assert "Plotly.newPlot(" not in html

@@ -21,7 +21,7 @@ pytestmark = [
 def test_report_charts_render_in_chromium(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     study = simulate_study(n_readers=4, items_per_reader=40, seed=6)
-    report = write_html_report(study_summary(study, n_boot=30), study, tmp_path / "report.html")
+    report = write_html_report(study_summary(study), study, tmp_path / "report.html")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),

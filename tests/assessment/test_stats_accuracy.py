@@ -12,8 +12,6 @@ from assessment.stats.accuracy import (
     binomial_test,
     clopper_pearson,
     tost_equivalence,
-    tost_power,
-    tost_sample_size,
 )
 
 
@@ -83,28 +81,6 @@ def test_tost_is_not_equivalent_with_few_judgments_or_high_accuracy():
 def test_bad_margin_raises(margin):
     with pytest.raises(ValueError, match="margin"):
         tost_equivalence(10, 20, margin=margin)
-
-
-def test_sample_size_is_the_first_n_reaching_the_power():
-    size = tost_sample_size((0.4, 0.6), power=0.8)
-    assert size.exact == 214
-    assert tost_power(size.exact) >= 0.8
-    assert all(tost_power(n) < 0.8 for n in range(1, size.exact))
-    # Normal approximation: (1.645 + 1.2816)^2 * 0.25 / 0.01 = 214.2 -> 215.
-    assert size.normal_approximation == 215
-
-
-def test_tost_power_matches_monte_carlo_of_the_decision_rule():
-    rng = np.random.default_rng(3)
-    draws = rng.binomial(120, 0.5, size=20000)
-    decided = [tost_equivalence(int(k), 120).equivalent for k in np.unique(draws)]
-    share = dict(zip(np.unique(draws), decided, strict=True))
-    simulated = np.mean([share[k] for k in draws])
-    assert tost_power(120) == pytest.approx(simulated, abs=0.01)
-
-
-def test_narrow_margin_needs_more_judgments():
-    assert tost_sample_size((0.45, 0.55)).exact > 3 * tost_sample_size((0.4, 0.6)).exact
 
 
 def test_accuracy_summary_fields():

@@ -32,9 +32,23 @@ def test_strata_partition_the_judgments():
     single_index = frame.index[frame["design"] == "single"]
     frame.loc[single_index[:5], "superclass"] = np.nan
     rows = frame.loc[single_index]
-    result = stratified(rows, "single", AnalysisOptions(n_boot=50))
-    for name in ("superclass", "label_set", "generator", "experience"):
+    result = stratified(rows, "single", AnalysisOptions())
+    for name in ("superclass", "label_set", "experience"):
         assert sum(group["accuracy"]["n"] for group in result[name].values()) == len(rows)
     assert "unknown" in result["superclass"]
     norm = rows[rows["superclass"] == "NORM"]
     assert result["superclass"]["NORM"]["accuracy"]["correct"] == int(norm["correct"].sum())
+
+
+def test_single_design_generator_strata_compare_against_the_shared_real_ecgs():
+    frame = validate(simulate_study(n_readers=6, items_per_reader=80, designs=("single",), seed=4))
+    result = stratified(frame, "single", AnalysisOptions())["generator"]
+    real = frame[frame["truth"] == "real"]
+    assert "unknown" not in result
+    assert real["generator"].isna().all()
+    for name, entry in result.items():
+        synthetic = frame[frame["generator"] == name]
+        assert entry["accuracy"]["n"] == len(synthetic) + len(real)
+        sensitivity = entry["detection"]["sensitivity"]
+        specificity = entry["detection"]["specificity"]
+        assert sensitivity["n"] == len(synthetic) and specificity["n"] == len(real)

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from assessment.models import Study
-from assessment.reporting import EXPORT_FORMATS, EXPORT_N_BOOT, study_export
+from assessment.reporting import EXPORT_FORMATS, study_export
 
 
 class Command(BaseCommand):
@@ -19,19 +19,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "-o", "--output", required=True, help="file to write; '-' for standard output"
         )
-        parser.add_argument(
-            "--n-boot",
-            type=int,
-            default=EXPORT_N_BOOT,
-            help=f"bootstrap replicates for json/html (default {EXPORT_N_BOOT})",
-        )
 
     def handle(self, *args, **options):
         study = find_study(options["study"])
-        if options["n_boot"] < 1:
-            raise CommandError(f"--n-boot must be at least 1, got {options['n_boot']}")
         try:
-            report = study_export(study, options["fmt"], n_boot=options["n_boot"])
+            report = study_export(study, options["fmt"])
         except ValueError as exc:
             raise CommandError(f"cannot build the report of study '{study.name}': {exc}") from exc
         if options["output"] == "-":

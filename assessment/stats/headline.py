@@ -1,0 +1,79 @@
+"""The plain-words answer of one design, from its primary (OR-Hillis) accuracy analysis."""
+
+from __future__ import annotations
+
+import math
+
+from assessment.stats.mrmc import FRRC, RRRC, Estimate
+from assessment.stats.primary import DesignAnalysis
+
+WHAT_WAS_DONE = {
+    "paired": "identified the synthetic ECG in {estimate} of pairs",
+    "single": "classified {estimate} of single ECGs correctly as real or synthetic",
+}
+
+
+def format_p(p_value: float | None) -> str:
+    """A p-value for prose: '< 0.0001' below 0.0001, otherwise two significant digits."""
+    if p_value is None or not math.isfinite(p_value):
+        return "n/a"
+    if p_value < 0.0001:
+        return "< 0.0001"
+    return f"= {p_value:.2g}" if p_value < 0.1 else f"= {p_value:.2f}"
+
+
+def percent(value: float) -> str:
+    """A 0..1 share as a whole percentage."""
+    return f"{100 * value:.0f}%"
+
+
+def percent_range(low: float, high: float) -> str:
+    """Two 0..1 shares as one range of whole percentages: '46–62%'."""
+    return f"{100 * low:.0f}–{100 * high:.0f}%"
+
+
+def headline(result: DesignAnalysis, margin: tuple[float, float], alpha: float = 0.05) -> str:
+    """One sentence answering the design's question, e.g. 'Across 12 readers and 40 cases,
+    physicians identified the synthetic ECG in 54% of pairs (95% CI 46-62%); this is within
+    the equivalence margin 40-60% (TOST p = 0.03).'"""
+    if not result.accuracy.computable:
+        return f"No primary analysis yet: {result.accuracy.reason}."
+    analysis = result.accuracy.analysis
+    estimate, scope = _estimate_and_scope(analysis.generalisations)
+    readers = f"{result.n_readers} reader{'s' if result.n_readers != 1 else ''}"
+    opening = f"Across {readers} and {result.n_cases} cases, physicians " + WHAT_WAS_DONE[
+        result.design
+    ].format(estimate=percent(estimate.estimate))
+    if not math.isfinite(estimate.se):
+        return opening + "; the variance between cases is zero, so no interval can be given."
+    band = percent_range(*margin)
+    return (
+        f"{opening} (95% CI {percent_range(*estimate.ci95)}{scope}); "
+        + _verdict(estimate, band, alpha)
+        + "."
+    )
+
+
+def _estimate_and_scope(generalisations: dict) -> tuple[Estimate, str]:
+    (estimate,) = generalisations[RRRC].modalities
+    if math.isfinite(estimate.se):
+        return estimate, ""
+    (fixed,) = generalisations[FRRC].modalities
+    return fixed, ", this reader only"
+
+
+def _verdict(estimate: Estimate, band: str, alpha: float) -> str:
+    tost = f"TOST p {format_p(estimate.tost_p)}"
+    chance = f"p {format_p(estimate.p_value)} against chance"
+    if estimate.within_margin:
+        return f"this is within the equivalence margin {band} ({tost})"
+    if estimate.p_value < alpha:
+        direction = "better" if estimate.estimate > estimate.null else "worse"
+        return (
+            f"this is {direction} than chance ({chance}) and not within the equivalence "
+            f"margin {band} ({tost})"
+        )
+    return (
+        f"this is neither shown within the equivalence margin {band} ({tost}) nor shown "
+        f"different from chance ({chance}): more readers or cases are needed"
+    )
