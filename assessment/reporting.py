@@ -14,12 +14,12 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 from django.utils.text import slugify
 
+from assessment.analysis_frames import attention_frame, judgments_frame, unaware_frame
 from assessment.models import Judgment, Study
 from assessment.reports.charts import DESIGN_TITLES
 from assessment.reports.csv_report import judgments_csv
 from assessment.reports.html_report import render_html_report
 from assessment.reports.json_report import summary_json
-from assessment.selectors import attention_frame, judgments_frame, unaware_frame
 from assessment.stats.frame import validate
 from assessment.stats.summary import study_summary
 
@@ -45,8 +45,9 @@ def cached_study_summary(study: Study, frame: pd.DataFrame) -> dict:
     stamp = Judgment.objects.filter(assignment__enrolment__study=study).aggregate(
         n=Count("id"), last=Max("updated_at")
     )
-    last = stamp["last"].isoformat() if stamp["last"] else "none"
-    key = f"study-summary:{study.pk}:{stamp['n']}:{last}:{study.equivalence_margin}"
+    last = int(stamp["last"].timestamp() * 1e6) if stamp["last"] else 0
+    low, high = study.equivalence_margin
+    key = f"study-summary-{study.pk}-{stamp['n']}-{last}-{low:g}-{high:g}"
     summary = cache.get(key)
     if summary is None:
         summary = study_report_summary(study, frame)

@@ -121,12 +121,15 @@ def or_analysis(
     null: float = 0.5,
     margin: tuple[float, float] | None = None,
     alpha: float = 0.05,
+    delong_truth: np.ndarray | None = None,
 ) -> ORAnalysis:
     """OR-Hillis analysis of t modalities read by the same r readers over the same c cases.
 
     ``foms[i]`` holds modality i's reader FOMs and leave-one-case-out values (readers and
     cases in the same order for every modality). Needs two readers for the random-reader
     generalisations (with one reader only FRRC is computable; the others report NaN).
+    For an empirical AUC of a fully crossed design, ``delong_truth`` (the cases' truth)
+    switches the error covariances from the jackknife to DeLong's.
     """
     if len(foms) != len(modality_names) or not foms:
         raise ValueError("need one ReaderFoms per modality name, and at least one")
@@ -136,7 +139,12 @@ def or_analysis(
     theta = np.vstack([f.fom for f in foms])
     t, r = theta.shape
     c = foms[0].n_cases
-    covariance = _jackknife_covariance(np.stack([f.leave_out for f in foms]))
+    leave_out = np.stack([f.leave_out for f in foms])
+    covariance = (
+        _jackknife_covariance(leave_out)
+        if delong_truth is None
+        else _delong_covariance(leave_out, np.asarray(delong_truth, dtype=bool))
+    )
     components = _components(theta, covariance)
     per_modality = tuple(
         _components(theta[i : i + 1], covariance[i : i + 1, :, i : i + 1, :]) for i in range(t)
@@ -179,6 +187,24 @@ def _jackknife_covariance(leave_out: np.ndarray) -> np.ndarray:
     t, r, c = leave_out.shape
     deviations = (leave_out - leave_out.mean(axis=2, keepdims=True)).reshape(t * r, c)
     return ((c - 1) / c * deviations @ deviations.T).reshape(t, r, t, r)
+
+
+def _delong_covariance(leave_out: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """DeLong covariance of empirical AUCs, Cov(V10)/m + Cov(V01)/n, from leave-one-out values.
+
+    Leaving out positive p moves the AUC by (A - V10_p) / (m - 1), so the structural
+    components are recovered from the jackknife deviations of each class.
+    """
+    t, r, c = leave_out.shape
+    if positive.shape != (c,):
+        raise ValueError("delong_truth needs one truth value per case")
+    deviations = (leave_out - leave_out.mean(axis=2, keepdims=True)).reshape(t * r, c)
+    total = np.zeros((t * r, t * r))
+    for members in (positive, ~positive):
+        size = int(members.sum())
+        part = deviations[:, members]
+        total += (size - 1) / size * part @ part.T
+    return total.reshape(t, r, t, r)
 
 
 def _components(theta: np.ndarray, covariance: np.ndarray) -> Components:

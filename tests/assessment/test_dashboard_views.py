@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from assessment import reporting
+from assessment.analysis_frames import judgments_frame
 from assessment.models import Assignment, Case, Enrolment, Judgment, Study
-from assessment.selectors import judgments_frame
 from assessment.stats.summary import study_summary
 from tests.assessment.answering import alice_right_bob_alternates, answer_all
 from tests.assessment.conftest import seed

@@ -7,9 +7,9 @@ import json
 import pytest
 from scipy import stats
 
+from assessment.analysis_frames import judgments_frame
 from assessment.errors import StudySeedError
 from assessment.reporting import study_dashboard, study_export
-from assessment.selectors import judgments_frame
 from assessment.stats.accuracy import tost_equivalence
 from tests.assessment.answering import alice_right_bob_alternates, answer_all
 from tests.assessment.conftest import seed

@@ -8,8 +8,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from assessment.analysis_frames import judgments_frame
 from assessment.reports.csv_report import judgments_csv
-from assessment.selectors import judgments_frame
 from assessment.stats.summary import study_summary
 from tests.assessment.answering import alice_right_bob_alternates, answer_all
 from tests.assessment.conftest import seed

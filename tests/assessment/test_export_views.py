@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from scipy import stats
 
+from assessment.analysis_frames import judgments_frame
 from assessment.models import Assignment, Case, Judgment, Study
 from assessment.reporting import study_export
-from assessment.selectors import judgments_frame
 from assessment.stats.summary import study_summary
 from tests.assessment.answering import alice_right_bob_alternates, answer_all
 from tests.assessment.conftest import seed

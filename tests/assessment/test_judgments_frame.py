@@ -7,8 +7,8 @@ import uuid
 import pandas as pd
 import pytest
 
+from assessment.analysis_frames import attention_frame, judgments_frame, unaware_frame
 from assessment.models import Assignment, Enrolment
-from assessment.selectors import attention_frame, judgments_frame, unaware_frame
 from assessment.services import enrolment_acknowledge_reveal, judgment_submit
 from assessment.stats.frame import validate
 from tests.assessment.conftest import ready, seed
