@@ -12,16 +12,18 @@ from datetime import datetime
 import pandas as pd
 from django.core.cache import cache
 from django.db.models import Count, Max
+from django.urls import reverse
 from django.utils.text import slugify
 
 from assessment.analysis_frames import attention_frame, judgments_frame, unaware_frame
-from assessment.models import Judgment, Study
+from assessment.models import Case, Judgment, Study
 from assessment.reports.charts import DESIGN_TITLES
 from assessment.reports.csv_report import judgments_csv
 from assessment.reports.html_report import render_html_report
 from assessment.reports.json_report import summary_json
 from assessment.stats.frame import validate
 from assessment.stats.summary import study_summary
+from generator.selectors import preview_token_of_id
 
 EXPORT_FORMATS = ("csv", "json", "html")
 
@@ -137,6 +139,20 @@ class ForestRow:
 
 
 @dataclass(frozen=True)
+class CaseRow:
+    """One case of the dashboard's difficulty table, with staff preview links of its ECGs."""
+
+    case: str
+    n_readers: int
+    share_right: float
+    median_time_s: float | None
+    label_set: str
+    generator: str
+    real_preview: str | None
+    synthetic_preview: str | None
+
+
+@dataclass(frozen=True)
 class DesignStats:
     """The running statistics of one design, picked out of the study summary."""
 
@@ -147,6 +163,7 @@ class DesignStats:
     d_prime: float | None
     criterion_c: float | None
     forest: list[ForestRow]
+    cases: list[CaseRow]
 
 
 @dataclass(frozen=True)
@@ -181,12 +198,13 @@ def study_dashboard(study: Study) -> Dashboard:
     """Reader progress and the running statistics of ``study`` in a fixed number of queries."""
     frame = judgments_frame(study)
     summary = cached_study_summary(study, frame)
+    previews = _previews(study) if summary["designs"] else {}
     low, high = summary["meta"]["margin"]
     return Dashboard(
         study=study,
         readers=reader_progress(study, validate(frame)),
         summary=summary,
-        designs=[_design_stats(summary, design) for design in summary["designs"]],
+        designs=[_design_stats(summary, design, previews) for design in summary["designs"]],
         margin_x=_percent(low),
         margin_width=_percent(high - low),
     )
@@ -239,7 +257,21 @@ def reader_progress(study: Study, judgments: pd.DataFrame) -> list[ReaderProgres
     return rows
 
 
-def _design_stats(summary: dict, design: str) -> DesignStats:
+def _previews(study: Study) -> dict[str, tuple[str | None, str | None]]:
+    """Staff preview URLs (real, synthetic) of every main case's ECGs, keyed like the frame."""
+    cases = study.cases.filter(kind=Case.Kind.MAIN).values_list(
+        "pk", "real_ecg_id", "synthetic_ecg_id"
+    )
+    return {str(pk): (_preview_url(real), _preview_url(synthetic)) for pk, real, synthetic in cases}
+
+
+def _preview_url(ecg_id: int | None) -> str | None:
+    if ecg_id is None:
+        return None
+    return reverse("ecg_render:rendered", args=[preview_token_of_id(ecg_id), "svg"])
+
+
+def _design_stats(summary: dict, design: str, previews: dict) -> DesignStats:
     section = summary["designs"][design]
     first = section["round_1"]
     detection = first["detection"]
@@ -275,6 +307,19 @@ def _design_stats(summary: dict, design: str) -> DesignStats:
         d_prime=signal["d_prime"],
         criterion_c=signal.get("criterion_c"),
         forest=forest,
+        cases=[
+            CaseRow(
+                case=entry["case"],
+                n_readers=entry["n_readers"],
+                share_right=entry["share_right"],
+                median_time_s=entry["median_time_s"],
+                label_set=entry["label_set"] or "",
+                generator=entry["generator"] or "",
+                real_preview=previews.get(entry["case"], (None, None))[0],
+                synthetic_preview=previews.get(entry["case"], (None, None))[1],
+            )
+            for entry in section["cases"]
+        ],
     )
 
 

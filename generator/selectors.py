@@ -14,7 +14,12 @@ _PREVIEW_SALT = "generator.ecg-preview"
 
 def preview_token(ecg: ECG) -> str:
     """A signed token through which staff can view a stored ECG."""
-    return signing.dumps(ecg.pk, salt=_PREVIEW_SALT, compress=True)
+    return preview_token_of_id(ecg.pk)
+
+
+def preview_token_of_id(ecg_id: int) -> str:
+    """``preview_token`` from the ECG's id alone (no need to load its signal)."""
+    return signing.dumps(ecg_id, salt=_PREVIEW_SALT, compress=True)
 
 
 def resolve_preview_token(request: HttpRequest, token: str):

@@ -21,7 +21,7 @@ modalities is tested and every pairwise difference gets a CI.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import numpy as np
@@ -122,6 +122,7 @@ def or_analysis(
     margin: tuple[float, float] | None = None,
     alpha: float = 0.05,
     delong_truth: np.ndarray | None = None,
+    fom_range: tuple[float, float] | None = (0.0, 1.0),
 ) -> ORAnalysis:
     """OR-Hillis analysis of t modalities read by the same r readers over the same c cases.
 
@@ -129,7 +130,8 @@ def or_analysis(
     cases in the same order for every modality). Needs two readers for the random-reader
     generalisations (with one reader only FRRC is computable; the others report NaN).
     For an empirical AUC of a fully crossed design, ``delong_truth`` (the cases' truth)
-    switches the error covariances from the jackknife to DeLong's.
+    switches the error covariances from the jackknife to DeLong's. Each modality's CIs are
+    clipped to ``fom_range`` (as MRMCaov does; None: unbounded); tests use the raw t values.
     """
     if len(foms) != len(modality_names) or not foms:
         raise ValueError("need one ReaderFoms per modality name, and at least one")
@@ -149,7 +151,7 @@ def or_analysis(
     per_modality = tuple(
         _components(theta[i : i + 1], covariance[i : i + 1, :, i : i + 1, :]) for i in range(t)
     )
-    settings = _Settings(null, margin, alpha)
+    settings = _Settings(null, margin, alpha, fom_range)
     generalisations = {
         name: Generalisation(
             name,
@@ -180,6 +182,7 @@ class _Settings:
     null: float
     margin: tuple[float, float] | None
     alpha: float
+    fom_range: tuple[float, float] | None
 
 
 def _jackknife_covariance(leave_out: np.ndarray) -> np.ndarray:
@@ -265,8 +268,16 @@ def _modality_estimate(
     name: str, theta: np.ndarray, components: Components, generalisation: str, settings: _Settings
 ) -> Estimate:
     variance, df = single_modality_error(components, len(theta), generalisation)
-    return t_estimate(name, float(theta.mean()), variance, df, settings.null, settings.margin,
-                      settings.alpha)  # fmt: skip
+    estimate = t_estimate(name, float(theta.mean()), variance, df, settings.null,
+                          settings.margin, settings.alpha)  # fmt: skip
+    if settings.fom_range is None:
+        return estimate
+    low, high = settings.fom_range
+    return replace(
+        estimate,
+        ci95=tuple(float(np.clip(v, low, high)) for v in estimate.ci95),
+        ci90=tuple(float(np.clip(v, low, high)) for v in estimate.ci90),
+    )
 
 
 def t_estimate(

@@ -152,6 +152,7 @@ class _Runner:
         values_by_modality: dict[str, pd.Series | np.ndarray],
         fom: _Fom,
         margin: tuple[float, float] | None | str = "study",
+        fom_range: tuple[float, float] | None = (0.0, 1.0),
     ) -> Analysis:
         matrices = {key: self.matrix(values) for key, values in values_by_modality.items()}
         usable = np.ones(len(self.readers), dtype=bool)
@@ -168,6 +169,7 @@ class _Runner:
             null=CHANCE,
             margin=self.margin if margin == "study" else margin,
             alpha=self.alpha,
+            fom_range=fom_range,
         )
         return Analysis(analysis, None, excluded)
 
@@ -184,22 +186,33 @@ class _Runner:
         source = self.rows["source_for_label_question"]
         return self.by_source("share consistent", self.rows["label_consistent_answer"], source)
 
-    def by_source(self, name: str, values: pd.Series, source: pd.Series) -> Analysis:
+    def by_source(
+        self,
+        name: str,
+        values: pd.Series,
+        source: pd.Series,
+        fom_range: tuple[float, float] | None = (0.0, 1.0),
+    ) -> Analysis:
         """Mean of ``values`` about real vs about synthetic ECGs, two matched modalities."""
         asked = values.notna() & source.notna()
         if not asked.any():
             return Analysis(None, "no answers to compare")
         numbers = values.where(asked).astype(float)
         by_source = {name: numbers.where(source == name) for name in ("real", "synthetic")}
-        return self.modalities(name, by_source, CASE_MEAN, margin=None)
+        return self.modalities(name, by_source, CASE_MEAN, margin=None, fom_range=fom_range)
 
 
 def source_comparison(
-    rows: pd.DataFrame, name: str, values: pd.Series, source: pd.Series, alpha: float = 0.05
+    rows: pd.DataFrame,
+    name: str,
+    values: pd.Series,
+    source: pd.Series,
+    alpha: float = 0.05,
+    fom_range: tuple[float, float] | None = (0.0, 1.0),
 ) -> Analysis:
     """OR-Hillis comparison of the reader mean of ``values`` between answers about real and
-    about synthetic ECGs (``source``), readers and cases random."""
-    return _Runner(rows, (0.0, 1.0), alpha).by_source(name, values, source)
+    about synthetic ECGs (``source``), readers and cases random; CIs clipped to ``fom_range``."""
+    return _Runner(rows, (0.0, 1.0), alpha).by_source(name, values, source, fom_range)
 
 
 @dataclass(frozen=True)

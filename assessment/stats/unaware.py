@@ -17,7 +17,9 @@ def unaware_summary(frame: pd.DataFrame, alpha: float = 0.05) -> dict[str, Analy
     rows = frame.assign(case=frame["case"].astype(str), reader=frame["reader"].astype(str))
     source = rows["source"]
     return {
-        "quality": source_comparison(rows, "mean quality", rows["quality"], source, alpha),
+        "quality": source_comparison(
+            rows, "mean quality", rows["quality"], source, alpha, fom_range=None
+        ),
         "label_consistency": source_comparison(
             rows,
             "share consistent",

@@ -14,6 +14,7 @@ from assessment import reporting
 from assessment.analysis_frames import judgments_frame
 from assessment.models import Assignment, Case, Enrolment, Judgment, Study
 from assessment.stats.summary import study_summary
+from generator.selectors import preview_token
 from tests.assessment.answering import alice_right_bob_alternates, answer_all
 from tests.assessment.conftest import seed
 from tests.factories import UserFactory
@@ -132,8 +133,9 @@ def test_dashboard_queries_do_not_grow_with_readers(
 ):
     cache.clear()
     # session, user, study, enrolment progress, main judgments, attention checks, the
-    # judgment stamp of the cached summary and, on a cache miss, the unaware phase
-    with django_assert_max_num_queries(8):
+    # judgment stamp of the cached summary, the cases' ECG ids and, on a cache miss, the
+    # unaware phase
+    with django_assert_max_num_queries(9):
         response = client_admin.get(dashboard_url(busy_study))
     assert len(response.context["dashboard"].readers) == 4
 
@@ -225,3 +227,25 @@ def test_study_links_snippet_points_at_dashboard_and_downloads(small_store, read
     assert f'href="{dashboard_url(study)}"' in html
     for fmt in ("csv", "json", "html"):
         assert f'href="{reverse("reports:export", args=[study.pk, fmt])}"' in html
+
+
+def test_case_table_shows_share_right_and_staff_previews_of_both_ecgs(client_admin, busy_study):
+    response = client_admin.get(dashboard_url(busy_study))
+
+    (design,) = response.context["dashboard"].designs
+    frame = judgments_frame(busy_study)
+    first = frame[frame["round"] == 1]
+    shares = first.groupby("case")["correct"].mean()
+    assert {row.case: row.share_right for row in design.cases} == pytest.approx(shares.to_dict())
+    row = design.cases[0]
+    case = Case.objects.get(pk=int(row.case))
+    html = response.content.decode()
+    for ecg, url in (
+        (case.real_ecg, row.real_preview),
+        (case.synthetic_ecg, row.synthetic_preview),
+    ):
+        assert f'src="{url}"' in html
+        image = client_admin.get(url)
+        assert image["Content-Type"].startswith("image/svg+xml")
+        direct = reverse("ecg_render:rendered", args=[preview_token(ecg), "svg"])
+        assert image.content == client_admin.get(direct).content
