@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -10,8 +12,16 @@ from django.urls import path, reverse
 
 from assessment.errors import AssessmentError
 from assessment.forms import StudySeedForm
-from assessment.models import Assignment, Case, Enrolment, Judgment, ReaderProfile, Study
-from assessment.services import case_exclude, study_open, study_seed
+from assessment.models import (
+    Assignment,
+    Case,
+    Enrolment,
+    Judgment,
+    JudgmentRevision,
+    ReaderProfile,
+    Study,
+)
+from assessment.services import case_exclude, reader_retire, study_open, study_seed
 
 _CASE_FIELDS = ("index", "kind", "real_ecg", "synthetic_ecg", "match_level", "stratum",
                 "label_set", "is_anchor", "block")  # fmt: skip
@@ -31,6 +41,9 @@ class CaseInline(admin.TabularInline):
         return False
 
 
+DRAFT_EDITABLE = ("name", "title")
+
+
 @admin.register(Study)
 class StudyAdmin(admin.ModelAdmin):
     list_display = ("name", "design", "status", "seed", "created_at", "opened_at")
@@ -46,9 +59,12 @@ class StudyAdmin(admin.ModelAdmin):
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Study | None = None):
+        """Seeded settings are read-only even on a draft (change them by re-seeding, which
+        validates them); only the names stay editable before the study opens."""
+        every_field = [f.name for f in Study._meta.fields]
         if obj is not None and obj.is_frozen:
-            return [f.name for f in Study._meta.fields]
-        return self.readonly_fields
+            return every_field
+        return [name for name in every_field if name not in DRAFT_EDITABLE]
 
     def get_urls(self):
         seed = path("seed/", self.admin_site.admin_view(self.seed_view), name="assessment_seed")
@@ -133,12 +149,44 @@ class AssignmentAdmin(_ReadOnlyAdmin):
     list_filter = ("enrolment__study", "phase", "round")
 
 
+class RevisionInline(admin.TabularInline):
+    """Every accepted submit of a judgment, oldest first (append-only)."""
+
+    model = JudgmentRevision
+    fields = ("number", "answer", "confidence", "answered_at", "active_time_ms", "client_token")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Judgment)
 class JudgmentAdmin(_ReadOnlyAdmin):
     list_display = ("assignment", "answer", "confidence", "answered_at", "revisions")
     list_filter = ("assignment__enrolment__study",)
+    inlines = [RevisionInline]
 
 
 @admin.register(ReaderProfile)
 class ReaderProfileAdmin(_ReadOnlyAdmin):
     list_display = ("user", "specialty", "years_experience", "ecgs_per_week")
+
+
+class RetiringUserAdmin(UserAdmin):
+    """Users who took part in studies are retired (deactivated, pseudonymised), never deleted:
+    deleting one is refused because their judgments are protected."""
+
+    actions = ["retire_readers"]
+
+    @admin.action(description="Retire selected readers (deactivate and pseudonymise)")
+    def retire_readers(self, request: HttpRequest, queryset) -> None:
+        for user in queryset:
+            name = user.get_username()
+            reader_retire(reader=user)
+            self.message_user(request, f"Retired {name} as {user.get_username()}.")
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), RetiringUserAdmin)

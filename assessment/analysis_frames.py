@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assessment.models import Assignment, Case, Judgment, Study
+from assessment.models import Assignment, Case, Judgment, JudgmentRevision, Study
 
 # The statistics contract (assessment/stats/frame.py) names the two panels left/right;
 # on screen they are stacked, panel A on top.
@@ -15,8 +15,8 @@ FRAME_SIDE = {"top": "left", "bottom": "right"}
 
 _FRAME_FIELDS = {
     "reader": "assignment__enrolment__reader__username",
-    "reader_experience_years": "assignment__enrolment__reader__reader_profile__years_experience",
-    "reader_specialty": "assignment__enrolment__reader__reader_profile__specialty",
+    "reader_experience_years": "assignment__enrolment__years_experience",
+    "reader_specialty": "assignment__enrolment__specialty",
     "item": "assignment__token",
     "case_id": "assignment__case_id",
     "round": "round",
@@ -111,3 +111,37 @@ def unaware_frame(study: Study) -> pd.DataFrame:
     frame["generator"] = frame["generator"].where(frame["source"] == "synthetic")
     frame["phase"] = Assignment.Phase.UNAWARE.value
     return frame[columns].reset_index(drop=True)
+
+
+REVISION_COLUMNS = {
+    "reader": "judgment__assignment__enrolment__reader__username",
+    "item": "judgment__assignment__token",
+    "case": "judgment__assignment__case_id",
+    "phase": "judgment__assignment__phase",
+    "round": "judgment__round",
+    "revision": "number",
+    "answer": "answer",
+    "confidence": "confidence",
+    "label_consistent": "label_consistent",
+    "quality": "quality",
+    "reason": "reason",
+    "answered_at": "answered_at",
+    "active_time_ms": "active_time_ms",
+    "answer_changes": "answer_changes",
+    "client_token": "client_token",
+}
+
+
+def revisions_frame(study: Study) -> pd.DataFrame:
+    """Every accepted submit of every judgment of the study (all phases), oldest first per
+    judgment: the append-only answer history behind the current judgments."""
+    rows = (
+        JudgmentRevision.objects.filter(judgment__assignment__enrolment__study=study)
+        .order_by("judgment__assignment__enrolment__reader_index", "judgment__assignment__position",
+                  "number")
+        .values_list(*REVISION_COLUMNS.values())
+    )  # fmt: skip
+    frame = pd.DataFrame(list(rows), columns=list(REVISION_COLUMNS))
+    frame["answer"] = frame["answer"].map(lambda a: FRAME_SIDE.get(a, a))
+    frame["answered_at"] = frame["answered_at"].map(lambda t: t.isoformat())
+    return frame

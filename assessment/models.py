@@ -246,6 +246,10 @@ class Enrolment(models.Model):
     instructions_seen_at = models.DateTimeField(null=True, blank=True)
     revealed_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The reader's profile as it was at consent: later profile edits never re-stratify it.
+    specialty = models.CharField(max_length=40, choices=ReaderProfile.Specialty.choices, blank=True)
+    years_experience = models.PositiveSmallIntegerField(null=True, blank=True)
+    ecgs_per_week = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["study", "reader_index"]
@@ -313,10 +317,11 @@ class Judgment(models.Model):
         SYNTHETIC = "synthetic"
         NONE = "", "no source question (unaware phase)"
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="judgments")
+    # Research data: deleting a reader, case or study that holds judgments is refused.
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="judgments")
     round = models.PositiveSmallIntegerField()
     client_token = models.UUIDField(
-        unique=True, help_text="generated in the page; makes retries safe"
+        unique=True, help_text="the first submit's token (every submit's: JudgmentRevision)"
     )
     answer = models.CharField(max_length=10, choices=Answer.choices, blank=True)
     confidence = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -340,6 +345,31 @@ class Judgment(models.Model):
 
     def __str__(self) -> str:
         return f"judgment on {self.assignment}"
+
+
+class JudgmentRevision(models.Model):
+    """Every accepted submit of a judgment, in order; rows are only ever added."""
+
+    judgment = models.ForeignKey(Judgment, on_delete=models.PROTECT, related_name="history")
+    number = models.PositiveSmallIntegerField(help_text="0 for the first answer")
+    client_token = models.UUIDField(unique=True)
+    answer = models.CharField(max_length=10, choices=Judgment.Answer.choices, blank=True)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    label_consistent = models.BooleanField(null=True, blank=True)
+    quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    answered_at = models.DateTimeField()
+    active_time_ms = models.PositiveIntegerField(null=True, blank=True)
+    answer_changes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["judgment", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["judgment", "number"], name="one_revision_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"revision {self.number} of {self.judgment}"
 
 
 class RenderedPanel(models.Model):

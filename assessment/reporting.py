@@ -15,7 +15,12 @@ from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils.text import slugify
 
-from assessment.analysis_frames import attention_frame, judgments_frame, unaware_frame
+from assessment.analysis_frames import (
+    attention_frame,
+    judgments_frame,
+    revisions_frame,
+    unaware_frame,
+)
 from assessment.models import Case, Judgment, Study
 from assessment.reports.charts import DESIGN_TITLES
 from assessment.reports.csv_report import judgments_csv
@@ -25,7 +30,7 @@ from assessment.stats.frame import validate
 from assessment.stats.summary import study_summary
 from generator.selectors import preview_token_of_id
 
-EXPORT_FORMATS = ("csv", "json", "html")
+EXPORT_FORMATS = ("csv", "json", "html", "history")
 
 
 @dataclass(frozen=True)
@@ -58,12 +63,16 @@ def cached_study_summary(study: Study, frame: pd.DataFrame) -> dict:
 
 
 def study_export(study: Study, fmt: str) -> Export:
-    """The study's long CSV, JSON summary or HTML report, built from its current judgments."""
+    """The study's long CSV, JSON summary, HTML report or the CSV of every answer revision,
+    built from its current judgments."""
     if fmt not in EXPORT_FORMATS:
         choices = ", ".join(EXPORT_FORMATS)
         raise ValueError(f"unknown export format {fmt!r}; choose one of {choices}")
-    frame = judgments_frame(study)
     stem = slugify(study.name) or f"study-{study.pk}"
+    if fmt == "history":
+        text = revisions_frame(study).to_csv(index=False, lineterminator="\n")
+        return Export(f"{stem}-answer-history.csv", "text/csv; charset=utf-8", text)
+    frame = judgments_frame(study)
     if fmt == "csv":
         return Export(f"{stem}-judgments.csv", "text/csv; charset=utf-8", judgments_csv(frame))
     summary = study_report_summary(study, frame)

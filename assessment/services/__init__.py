@@ -7,6 +7,7 @@ from assessment.services.readers import (
     enrolment_acknowledge_reveal,
     enrolment_complete,
     enrolment_consent,
+    reader_retire,
 )
 from assessment.services.seeding import EcgPool, study_seed
 from assessment.services.studies import case_exclude, study_close, study_enrol, study_open
@@ -21,6 +22,7 @@ __all__ = [
     "enrolment_complete",
     "enrolment_consent",
     "judgment_submit",
+    "reader_retire",
     "study_close",
     "study_enrol",
     "study_open",

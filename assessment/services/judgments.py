@@ -1,4 +1,9 @@
-"""judgment_submit: store a reader's answer exactly once, whatever the double clicks and tabs."""
+"""judgment_submit: store a reader's answer exactly once, whatever the double clicks and tabs.
+
+Every accepted submit is kept as a ``JudgmentRevision`` (append-only); the ``Judgment`` row
+holds the latest state the analysis reads. A replay of any earlier submit's client token
+returns the stored judgment without changing anything.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from django.utils import timezone
 
 from assessment.answers import Answer, validate_answer
 from assessment.errors import AlreadyAnsweredError, AnswerError, StudyStateError
-from assessment.models import Assignment, Judgment, Study
+from assessment.models import Assignment, Judgment, JudgmentRevision, Study
 from assessment.selectors import answer_rules, next_step
 
 
@@ -50,11 +55,15 @@ def judgment_submit(
         .select_related("enrolment__study", "case")
         .get(token=item_token, enrolment__reader=reader)
     )
-    replay = Judgment.objects.filter(client_token=client_token).first()
+    replay = (
+        JudgmentRevision.objects.filter(client_token=client_token)
+        .select_related("judgment")
+        .first()
+    )
     if replay is not None:
-        if replay.assignment_id != assignment.pk:
+        if replay.judgment.assignment_id != assignment.pk:
             raise AnswerError("client_token", "this token was already used for another item")
-        return SubmitResult(replay, created=False)
+        return SubmitResult(replay.judgment, created=False)
     study = assignment.enrolment.study
     if study.status != Study.Status.OPEN:
         raise StudyStateError("this study is not accepting answers")
@@ -76,11 +85,12 @@ def judgment_submit(
         if not (study.allow_answer_changes and assignment.phase == Assignment.Phase.MAIN):
             raise AlreadyAnsweredError("this item is already answered")
         _apply(existing, valid)
-        existing.client_token = client_token
         existing.answered_at = now
         existing.revisions += 1
         existing.answer_changes += answer_changes
         existing.active_time_ms = _add(existing.active_time_ms, active_time_ms)
+        _record(existing, existing.revisions, client_token, valid, now, active_time_ms,
+                answer_changes)  # fmt: skip
         existing.save()
         return SubmitResult(existing, created=False)
     step = next_step(assignment.enrolment)
@@ -99,9 +109,39 @@ def judgment_submit(
     try:
         with transaction.atomic():  # a savepoint: the caller's transaction stays usable
             judgment.save()
+            _record(judgment, 0, client_token, valid, now, active_time_ms, answer_changes)
     except IntegrityError as exc:  # the same client token raced in for another item
         raise AnswerError("client_token", "this token was already used for another item") from exc
     return SubmitResult(judgment, created=True)
+
+
+def _record(
+    judgment: Judgment,
+    number: int,
+    client_token: uuid.UUID,
+    valid: Answer,
+    answered_at,
+    active_time_ms: int | None,
+    answer_changes: int,
+) -> None:
+    """Append this submit to the judgment's history (a reused token raises IntegrityError)."""
+    try:
+        with transaction.atomic():
+            JudgmentRevision.objects.create(
+                judgment=judgment,
+                number=number,
+                client_token=client_token,
+                answer=valid.answer,
+                confidence=valid.confidence,
+                label_consistent=valid.label_consistent,
+                quality=valid.quality,
+                reason=valid.reason,
+                answered_at=answered_at,
+                active_time_ms=active_time_ms,
+                answer_changes=answer_changes,
+            )
+    except IntegrityError as exc:
+        raise AnswerError("client_token", "this token was already used for another item") from exc
 
 
 def _apply(judgment: Judgment, valid: Answer) -> None:

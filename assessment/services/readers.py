@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,7 +14,8 @@ from assessment.models import Assignment, Enrolment, ReaderProfile, Study
 def enrolment_consent(
     *, enrolment: Enrolment, specialty: str, years_experience: int, ecgs_per_week: int
 ) -> Enrolment:
-    """Record consent to the study and save the reader's profile."""
+    """Record consent to the study and the reader's profile: on the enrolment as it is now
+    (what this study's analysis uses) and as the reader's default for later studies."""
     if specialty not in ReaderProfile.Specialty.values:
         raise ValueError(f"unknown specialty {specialty!r}")
     if years_experience < 0 or years_experience > 70 or ecgs_per_week < 0:
@@ -26,6 +28,11 @@ def enrolment_consent(
             "ecgs_per_week": ecgs_per_week,
         },
     )
+    if enrolment.consented_at is None:
+        enrolment.specialty = specialty
+        enrolment.years_experience = years_experience
+        enrolment.ecgs_per_week = ecgs_per_week
+        enrolment.save(update_fields=["specialty", "years_experience", "ecgs_per_week"])
     return _stamp_once(enrolment, "consented_at")
 
 
@@ -73,3 +80,19 @@ def _stamp_once(enrolment: Enrolment, field: str) -> Enrolment:
         setattr(enrolment, field, timezone.now())
         enrolment.save(update_fields=[field])
     return enrolment
+
+
+@transaction.atomic
+def reader_retire(*, reader: AbstractBaseUser) -> AbstractBaseUser:
+    """Deactivate a reader and pseudonymise the account (username ``retired-<id>``, no name or
+    e-mail, no stored profile). Their enrolments and judgments stay, with the profile each
+    enrolment recorded at consent; nothing is deleted."""
+    reader.is_active = False
+    setattr(reader, reader.USERNAME_FIELD, f"retired-{reader.pk}")
+    for field in ("first_name", "last_name", "email"):
+        if hasattr(reader, field):
+            setattr(reader, field, "")
+    reader.set_unusable_password()
+    reader.save()
+    ReaderProfile.objects.filter(user=reader).delete()
+    return reader

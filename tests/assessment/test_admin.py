@@ -73,3 +73,25 @@ def test_staff_pages_need_staff(paired_study, client, client_a, client_admin):
     assert closed.status_code == 302
     paired_study.refresh_from_db()
     assert paired_study.status == "closed"
+
+
+def test_draft_study_settings_cannot_be_edited_in_the_admin(client_admin, small_store, reader_a):
+    study = seed(readers=("alice",), open_now=False)
+    url = reverse("admin:assessment_study_change", args=[study.pk])
+    form = client_admin.get(url).context["adminform"].form
+    assert set(form.fields) == {"name", "title"}
+    response = client_admin.post(
+        url,
+        {"name": "renamed", "title": "New title", "design": "single", "seed": "-1",
+         "equivalence_low": "0.9", "equivalence_high": "0.1", "repeat_share": "5",
+         "cases-TOTAL_FORMS": "0", "cases-INITIAL_FORMS": "0"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    stored = type(study).objects.get(pk=study.pk)
+    assert (stored.name, stored.title) == ("renamed", "New title")
+    assert (stored.design, stored.seed, stored.equivalence_margin) == (
+        study.design,
+        study.seed,
+        study.equivalence_margin,
+    )
+    assert stored.repeat_share == study.repeat_share
