@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from assessment.models import Assignment, Case, Judgment, JudgmentRevision, Study
+from assessment.truth import right_answer
 
 # The statistics contract (assessment/stats/frame.py) names the two panels left/right;
 # on screen they are stacked, panel A on top.
@@ -39,6 +40,12 @@ _FRAME_FIELDS = {
 }
 
 
+def _right_answer(is_pair: bool, synthetic_on_top, real_missing: bool) -> str:
+    single_source = "synthetic" if real_missing else "real"
+    on_top = bool(synthetic_on_top) if is_pair else None
+    return right_answer(is_pair=is_pair, synthetic_on_top=on_top, single_source=single_source)
+
+
 def _judgment_rows(study: Study, phase: str, kinds: tuple[str, ...]) -> pd.DataFrame:
     rows = Judgment.objects.filter(
         assignment__enrolment__study=study,
@@ -50,10 +57,13 @@ def _judgment_rows(study: Study, phase: str, kinds: tuple[str, ...]) -> pd.DataF
         return pd.DataFrame(columns=list(_FRAME_FIELDS))
     frame.columns = list(_FRAME_FIELDS)
     paired = frame["synthetic_on_top"].notna()
-    single_truth = np.where(frame["real_ecg"].isna(), "synthetic", "real")
-    paired_truth = np.where(frame["synthetic_on_top"] == True, "left", "right")  # noqa: E712
     frame["design"] = np.where(paired, "paired", "single")
-    frame["truth"] = np.where(paired, paired_truth, single_truth)
+    frame["truth"] = [
+        FRAME_SIDE.get(answer, answer)
+        for answer in map(
+            _right_answer, paired, frame["synthetic_on_top"], frame["real_ecg"].isna()
+        )
+    ]
     frame["answer"] = frame["raw_answer"].map(lambda a: FRAME_SIDE.get(a, a))
     generator = frame["generator_name"].where(frame["generator_name"] != "", None)
     frame["generator"] = generator.fillna(frame["generator_origin"])

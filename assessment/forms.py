@@ -7,7 +7,14 @@ import uuid
 from django import forms
 
 from assessment.answers import CONFIDENCE_SCALE, REASON_MAX_CHARS, AnswerRules
-from assessment.models import ReaderProfile, Study
+from assessment.models import (
+    MAX_ACTIVE_TIME_MS,
+    MAX_ANSWER_CHANGES,
+    MAX_EXTRA_CASES,
+    MAX_MAIN_CASES,
+    ReaderProfile,
+    Study,
+)
 from assessment.services.seeding import EcgPool
 from ecg_render.options import LAYOUTS
 
@@ -56,9 +63,15 @@ class JudgmentForm(forms.Form):
     )
     reason = forms.CharField(required=False, max_length=REASON_MAX_CHARS, widget=forms.Textarea)
     client_token = forms.UUIDField(widget=forms.HiddenInput)
-    active_time_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    active_time_ms = forms.IntegerField(
+        required=False, min_value=0, max_value=MAX_ACTIVE_TIME_MS, widget=forms.HiddenInput
+    )
     answer_changes = forms.IntegerField(
-        required=False, min_value=0, initial=0, widget=forms.HiddenInput
+        required=False,
+        min_value=0,
+        max_value=MAX_ANSWER_CHANGES,
+        initial=0,
+        widget=forms.HiddenInput,
     )
 
     def __init__(self, *args, rules: AnswerRules, **kwargs) -> None:
@@ -99,7 +112,7 @@ class StudySeedForm(forms.Form):
     name = forms.CharField(max_length=100)
     title = forms.CharField(max_length=200, initial="ECG reading study")
     design = forms.ChoiceField(choices=Study.Design.choices)
-    n = forms.IntegerField(min_value=1, label="main cases")
+    n = forms.IntegerField(min_value=1, max_value=MAX_MAIN_CASES, label="main cases")
     real_origins = forms.CharField(help_text="comma-separated, e.g. ptbxl")
     real_folds = forms.CharField(required=False, help_text="comma-separated, e.g. 9,10")
     synthetic_origins = forms.CharField(help_text="comma-separated")
@@ -107,8 +120,10 @@ class StudySeedForm(forms.Form):
     seed = forms.IntegerField(
         required=False, min_value=0, max_value=2**63 - 1, help_text="blank: a random seed"
     )
-    practice = forms.IntegerField(min_value=0, initial=0)
-    unaware = forms.IntegerField(min_value=0, initial=0, label="unaware-phase items")
+    practice = forms.IntegerField(min_value=0, max_value=MAX_EXTRA_CASES, initial=0)
+    unaware = forms.IntegerField(
+        min_value=0, max_value=MAX_EXTRA_CASES, initial=0, label="unaware-phase items"
+    )
     layout = forms.ChoiceField(choices=[(x, x) for x in LAYOUTS], initial="3x4+R")
     synthetic_share = forms.FloatField(min_value=0, max_value=1, initial=0.5)
     ask_confidence = forms.BooleanField(required=False, initial=True)

@@ -9,13 +9,32 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 
 from assessment.errors import StudyFrozenError
+from assessment.truth import right_answer, synthetic_panel
 from ecg_render.options import LAYOUTS
 from generator.core.harmonise import HarmonisationSpec
 
 TOKEN_BYTES = 16
+SHARE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
+MAX_ATTENTION_CHECKS = 50
+MAX_REPEAT_DISTANCE = 1000
+MAX_BLOCKS = 100
+MAX_CONFIDENCE = 6
+MAX_QUALITY = 10
+# One decision lasting more than a day is not a measurement; the counter's own bound.
+MAX_ACTIVE_TIME_MS = 86_400_000
+MAX_ANSWER_CHANGES = 10_000
+MAX_REVISIONS = 1000
+MAX_MAIN_CASES = 10_000
+MAX_EXTRA_CASES = 1000  # practice and unaware-phase cases
+MAX_FOLD = 100
+# Largest value of a PositiveIntegerField on every database Django supports.
+MAX_COUNTER = 2**31 - 1
 
 
 def new_token() -> str:
@@ -56,13 +75,14 @@ class Study(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     seed = models.BigIntegerField(
         default=new_seed,
+        validators=[MinValueValidator(0)],
         help_text="seeds case selection and single-design sources (random by default)",
     )
     harmonisation = models.JSONField(default=default_harmonisation)
     layout = models.CharField(max_length=20, default="3x4+R", choices=[(x, x) for x in LAYOUTS])
 
     synthetic_share = models.FloatField(
-        default=0.5, help_text="single design: share of synthetic main cases"
+        default=0.5, validators=SHARE, help_text="single design: share of synthetic main cases"
     )
     ask_confidence = models.BooleanField(default=True, help_text="confidence 1-6")
     ask_label_consistency = models.BooleanField(
@@ -72,14 +92,22 @@ class Study(models.Model):
     unaware_phase = models.BooleanField(
         default=False, help_text="quality rating before readers learn of synthetic ECGs"
     )
-    quality_scale_max = models.PositiveSmallIntegerField(default=5)
+    quality_scale_max = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(2), MaxValueValidator(10)]
+    )
     show_progress = models.BooleanField(default=True)
     allow_answer_changes = models.BooleanField(default=False, help_text="allows going back")
-    repeat_share = models.FloatField(default=0.0, help_text="share of cases repeated in round 2")
-    repeat_min_distance = models.PositiveSmallIntegerField(
-        default=5, help_text="a repeat is more than this many positions from its first showing"
+    repeat_share = models.FloatField(
+        default=0.0, validators=SHARE, help_text="share of cases repeated in round 2"
     )
-    attention_checks = models.PositiveSmallIntegerField(default=0)
+    repeat_min_distance = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MaxValueValidator(MAX_REPEAT_DISTANCE)],
+        help_text="a repeat is more than this many positions from its first showing",
+    )
+    attention_checks = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_ATTENTION_CHECKS)]
+    )
     equivalence_low = models.FloatField(
         default=0.40, help_text="TOST margin: accuracy above this counts as equivalent to chance"
     )
@@ -90,7 +118,9 @@ class Study(models.Model):
         max_length=20, choices=AssignmentMode.choices, default=AssignmentMode.ALL
     )
     anchor_count = models.PositiveSmallIntegerField(default=0)
-    block_count = models.PositiveSmallIntegerField(default=1)
+    block_count = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_BLOCKS)]
+    )
     allow_upsampling = models.BooleanField(
         default=False,
         help_text="admit ECGs sampled below the study rate (upsampled ECGs lack content above "
@@ -119,9 +149,33 @@ class Study(models.Model):
     class Meta:
         verbose_name_plural = "studies"
         ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(seed__gte=0)
+                & Q(synthetic_share__gte=0, synthetic_share__lte=1)
+                & Q(repeat_share__gte=0, repeat_share__lte=1)
+                & Q(quality_scale_max__gte=2, quality_scale_max__lte=10)
+                & Q(attention_checks__lte=MAX_ATTENTION_CHECKS)
+                & Q(repeat_min_distance__lte=MAX_REPEAT_DISTANCE)
+                & Q(block_count__gte=1, block_count__lte=MAX_BLOCKS),
+                name="study_settings_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(equivalence_low__gt=0, equivalence_low__lt=0.5)
+                & Q(equivalence_high__gt=0.5, equivalence_high__lt=1),
+                name="equivalence_margin_brackets_chance",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The cross-field rules of a study's settings (field ranges are validators)."""
+        if not 0.0 < self.equivalence_low < 0.5 < self.equivalence_high < 1.0:
+            raise ValidationError(
+                {"equivalence_low": "the equivalence margin must satisfy 0 < low < 0.5 < high < 1"}
+            )
 
     @property
     def is_frozen(self) -> bool:
@@ -289,6 +343,12 @@ class Assignment(models.Model):
             models.UniqueConstraint(
                 fields=["enrolment", "position"], name="one_assignment_per_position"
             ),
+            models.CheckConstraint(condition=Q(round__in=(1, 2)), name="assignment_round_1_or_2"),
+            models.CheckConstraint(
+                condition=Q(panel_b_token__isnull=True, synthetic_on_top__isnull=True)
+                | Q(panel_b_token__isnull=False, synthetic_on_top__isnull=False),
+                name="panel_b_exactly_for_pairs",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -303,8 +363,18 @@ class Assignment(models.Model):
         case = self.case
         if not case.is_pair:
             return case.real_ecg_id or case.synthetic_ecg_id
-        synthetic_panel = "a" if self.synthetic_on_top else "b"
-        return case.synthetic_ecg_id if panel == synthetic_panel else case.real_ecg_id
+        shows_synthetic = panel == synthetic_panel(self.synthetic_on_top)
+        return case.synthetic_ecg_id if shows_synthetic else case.real_ecg_id
+
+    @property
+    def right_answer(self) -> str:
+        """The right answer to this presentation ('top'/'bottom' or 'real'/'synthetic')."""
+        case = self.case
+        return right_answer(
+            is_pair=case.is_pair,
+            synthetic_on_top=self.synthetic_on_top,
+            single_source=case.single_source,
+        )
 
 
 class Judgment(models.Model):
@@ -340,6 +410,13 @@ class Judgment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["assignment", "round"], name="one_judgment_per_assignment_round"
+            ),
+            models.CheckConstraint(
+                condition=Q(round__in=(1, 2))
+                & (Q(confidence__isnull=True) | Q(confidence__range=(1, MAX_CONFIDENCE)))
+                & (Q(quality__isnull=True) | Q(quality__range=(1, MAX_QUALITY)))
+                & Q(answered_at__gte=models.F("shown_at")),
+                name="judgment_values_in_range",
             ),
         ]
 

@@ -176,6 +176,16 @@ class DesignStats:
 
 
 @dataclass(frozen=True)
+class SourceComparison:
+    """An unaware-phase rating, real vs synthetic ECGs (OR-Hillis, readers and cases random)."""
+
+    name: str
+    real: dict
+    synthetic: dict
+    difference: dict
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """Everything the staff dashboard of a study shows."""
 
@@ -185,6 +195,7 @@ class Dashboard:
     designs: list[DesignStats]
     margin_x: str
     margin_width: str
+    unaware: list[SourceComparison]
 
     @property
     def assigned(self) -> int:
@@ -216,6 +227,7 @@ def study_dashboard(study: Study) -> Dashboard:
         designs=[_design_stats(summary, design, previews) for design in summary["designs"]],
         margin_x=_percent(low),
         margin_width=_percent(high - low),
+        unaware=_unaware_rows(summary["unaware"]),
     )
 
 
@@ -263,6 +275,18 @@ def reader_progress(study: Study, judgments: pd.DataFrame) -> list[ReaderProgres
                 attention_total=int(passed["count"].get(name, 0)),
             )
         )
+    return rows
+
+
+def _unaware_rows(unaware: dict) -> list[SourceComparison]:
+    rows = []
+    for name, analysis in unaware.items():
+        if not analysis["computable"]:
+            continue
+        primary = analysis["generalisations"]["random_readers_random_cases"]
+        real, synthetic = primary["modalities"]
+        (difference,) = primary["differences"]
+        rows.append(SourceComparison(name.replace("_", " "), real, synthetic, difference))
     return rows
 
 

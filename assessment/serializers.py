@@ -7,7 +7,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assessment.labels import label_question
-from assessment.models import Assignment, Case, Study
+from assessment.models import (
+    MAX_ACTIVE_TIME_MS,
+    MAX_ANSWER_CHANGES,
+    MAX_EXTRA_CASES,
+    MAX_FOLD,
+    MAX_MAIN_CASES,
+    Assignment,
+    Case,
+    Study,
+)
 from assessment.selectors import answer_rules
 from assessment.services.seeding import SETTING_FIELDS, EcgPool
 
@@ -26,11 +35,15 @@ class StudySeedSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=100)
     design = serializers.ChoiceField(choices=Study.Design.choices)
-    n = serializers.IntegerField(min_value=1)
+    n = serializers.IntegerField(min_value=1, max_value=MAX_MAIN_CASES)
     real_origins = serializers.ListField(child=serializers.CharField(), min_length=1)
     synthetic_origins = serializers.ListField(child=serializers.CharField(), min_length=1)
-    real_folds = serializers.ListField(child=serializers.IntegerField(), required=False)
-    synthetic_folds = serializers.ListField(child=serializers.IntegerField(), required=False)
+    real_folds = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_FOLD), required=False
+    )
+    synthetic_folds = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_FOLD), required=False
+    )
     readers = serializers.ListField(child=serializers.CharField(), required=False)
     seed = serializers.IntegerField(
         min_value=0,
@@ -40,8 +53,8 @@ class StudySeedSerializer(serializers.Serializer):
         default=None,
         help_text="seeds case selection; random when absent",
     )
-    practice = serializers.IntegerField(min_value=0, default=0)
-    unaware = serializers.IntegerField(min_value=0, default=0)
+    practice = serializers.IntegerField(min_value=0, max_value=MAX_EXTRA_CASES, default=0)
+    unaware = serializers.IntegerField(min_value=0, max_value=MAX_EXTRA_CASES, default=0)
     settings = serializers.DictField(
         required=False, help_text=f"any of: {', '.join(SETTING_FIELDS)}"
     )
@@ -141,9 +154,11 @@ class JudgmentSubmitSerializer(serializers.Serializer):
     quality = serializers.IntegerField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     active_time_ms = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, default=None
+        required=False, allow_null=True, min_value=0, max_value=MAX_ACTIVE_TIME_MS, default=None
     )
-    answer_changes = serializers.IntegerField(required=False, min_value=0, default=0)
+    answer_changes = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_ANSWER_CHANGES, default=0
+    )
 
     def service_kwargs(self) -> dict:
         """Validated data as keyword arguments of ``judgment_submit``."""

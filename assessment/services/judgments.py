@@ -16,7 +16,16 @@ from django.utils import timezone
 
 from assessment.answers import Answer, validate_answer
 from assessment.errors import AlreadyAnsweredError, AnswerError, StudyStateError
-from assessment.models import Assignment, Judgment, JudgmentRevision, Study
+from assessment.models import (
+    MAX_ACTIVE_TIME_MS,
+    MAX_ANSWER_CHANGES,
+    MAX_COUNTER,
+    MAX_REVISIONS,
+    Assignment,
+    Judgment,
+    JudgmentRevision,
+    Study,
+)
 from assessment.selectors import answer_rules, next_step
 
 
@@ -67,10 +76,10 @@ def judgment_submit(
     study = assignment.enrolment.study
     if study.status != Study.Status.OPEN:
         raise StudyStateError("this study is not accepting answers")
-    if active_time_ms is not None and active_time_ms < 0:
-        raise AnswerError("active_time_ms", "must be >= 0")
-    if answer_changes < 0:
-        raise AnswerError("answer_changes", "must be >= 0")
+    if active_time_ms is not None and not 0 <= active_time_ms <= MAX_ACTIVE_TIME_MS:
+        raise AnswerError("active_time_ms", f"must be within 0..{MAX_ACTIVE_TIME_MS}")
+    if not 0 <= answer_changes <= MAX_ANSWER_CHANGES:
+        raise AnswerError("answer_changes", f"must be within 0..{MAX_ANSWER_CHANGES}")
     valid = validate_answer(
         answer_rules(assignment),
         answer=answer,
@@ -84,10 +93,12 @@ def judgment_submit(
     if existing is not None:
         if not (study.allow_answer_changes and assignment.phase == Assignment.Phase.MAIN):
             raise AlreadyAnsweredError("this item is already answered")
+        if existing.revisions >= MAX_REVISIONS:
+            raise AlreadyAnsweredError(f"this answer was already changed {MAX_REVISIONS} times")
         _apply(existing, valid)
         existing.answered_at = now
         existing.revisions += 1
-        existing.answer_changes += answer_changes
+        existing.answer_changes = min(existing.answer_changes + answer_changes, MAX_COUNTER)
         existing.active_time_ms = _add(existing.active_time_ms, active_time_ms)
         _record(existing, existing.revisions, client_token, valid, now, active_time_ms,
                 answer_changes)  # fmt: skip
@@ -153,6 +164,7 @@ def _apply(judgment: Judgment, valid: Answer) -> None:
 
 
 def _add(a: int | None, b: int | None) -> int | None:
+    """Sum of two optional counters, kept within the column's range."""
     if a is None and b is None:
         return None
-    return (a or 0) + (b or 0)
+    return min((a or 0) + (b or 0), MAX_COUNTER)

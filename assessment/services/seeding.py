@@ -197,13 +197,6 @@ def _new_study(
         study.full_clean(exclude=["seeding", "snapshot"])
     except ValidationError as exc:
         raise StudySeedError(_validation_text(exc)) from exc
-    for share in ("synthetic_share", "repeat_share"):
-        if not 0.0 <= getattr(study, share) <= 1.0:
-            raise StudySeedError(f"{share} must be within 0..1")
-    if not 0.0 < study.equivalence_low < 0.5 < study.equivalence_high < 1.0:
-        raise StudySeedError("the equivalence margin must satisfy 0 < low < 0.5 < high < 1")
-    if not 2 <= study.quality_scale_max <= 10:
-        raise StudySeedError("quality_scale_max must be within 2..10")
     rotating = study.assignment_mode == Study.AssignmentMode.ANCHOR_ROTATING
     if rotating and (study.block_count < 1 or study.anchor_count > n):
         raise StudySeedError("anchor/rotating mode needs block_count >= 1 and anchors <= n")

@@ -52,13 +52,15 @@ def simulate_study(
     reader_sd: float = 0.5,
     case_sd: float = 0.5,
     generator_effects: dict[str, float] | None = None,
+    label_consistency: tuple[float, float] = (0.8, 0.7),
     seed: int = 0,
 ) -> pd.DataFrame:
     """A long judgment frame: ``n_readers`` readers, about ``items_per_reader`` judgments each.
 
     Each design gets ``round(items / (designs x (1 + repeat_fraction)))`` cases. A generator
     effect shifts the logit of a right answer on its ECGs (default: none, so ``accuracy`` is
-    the population accuracy of every generator).
+    the population accuracy of every generator). ``label_consistency`` is the chance of a
+    "consistent with the labels" answer about a (real, synthetic) ECG.
     """
     if not 0 <= repeat_fraction <= 1:
         raise ValueError(f"repeat_fraction must lie in [0, 1], got {repeat_fraction}")
@@ -71,7 +73,7 @@ def simulate_study(
     readers = _readers(n_readers, reader_sd, rng)
     frames = [
         _design_judgments(design, readers, _cases(design, n_cases, case_sd, effects, rng),
-                          mu, repeat_fraction, rng)
+                          mu, repeat_fraction, label_consistency, rng)
         for design in designs
     ]  # fmt: skip
     judgments = pd.concat(frames, ignore_index=True)
@@ -122,6 +124,7 @@ def _design_judgments(
     cases: pd.DataFrame,
     mu: float,
     repeat_fraction: float,
+    label_consistency: tuple[float, float],
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     n_readers, n_cases = len(readers), len(cases)
@@ -157,7 +160,7 @@ def _design_judgments(
         source = np.where(positive, "synthetic", "real")
     else:
         source = np.where(rng.random(size) < 0.5, "synthetic", "real")
-    consistent = rng.random(size) < np.where(source == "real", 0.8, 0.7)
+    consistent = rng.random(size) < np.where(source == "real", *label_consistency)
     asked = rng.random(size) < 0.9
     picked = cases.iloc[case_index].reset_index(drop=True)
     return pd.DataFrame(

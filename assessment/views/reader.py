@@ -196,11 +196,7 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     stored = judgment_of(assignment)
     if stored is None:
         return redirect("assessment:item", token=assignment.token)
-    case = assignment.case
-    if case.is_pair:
-        truth = "top" if assignment.synthetic_on_top else "bottom"
-    else:
-        truth = case.single_source
+    truth = assignment.right_answer
     context = {
         "assignment": assignment,
         "enrolment": assignment.enrolment,

@@ -31,11 +31,17 @@ def active_ms(assignment: Assignment) -> int:
     return 1000 * (assignment.position + 1)
 
 
-def answer_all(study: Study, choose: Chooser, limit: dict[str, int] | None = None) -> None:
+def answer_all(
+    study: Study,
+    choose: Chooser,
+    limit: dict[str, int] | None = None,
+    unaware: Callable[[Assignment], int] | None = None,
+) -> None:
     """Walk each enrolled reader through their list with the real services.
 
     ``limit`` caps the number of items a reader answers (by username); a reader who answers
-    everything is marked complete. Confidence is 2 for a wrong answer and 5 for a right one.
+    everything is marked complete. Confidence is 2 for a wrong answer and 5 for a right one;
+    quality ratings are 3, or ``unaware(assignment)`` when given.
     """
     limit = limit or {}
     for enrolment in Enrolment.objects.filter(study=study).select_related("reader", "study"):
@@ -61,7 +67,7 @@ def answer_all(study: Study, choose: Chooser, limit: dict[str, int] | None = Non
                 else None,
                 confidence=(5 if correct else 2) if rules.asks_confidence else None,
                 label_consistent=True if rules.asks_label_consistency else None,
-                quality=3 if rules.asks_quality else None,
+                quality=(unaware(item) if unaware else 3) if rules.asks_quality else None,
                 active_time_ms=active_ms(item),
             )
             answered += 1

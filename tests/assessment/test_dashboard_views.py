@@ -154,10 +154,10 @@ def test_summary_is_cached_until_the_next_judgment(client_admin, busy_study, mon
     again = client_admin.get(dashboard_url(busy_study)).context["dashboard"].summary
     assert again == first and len(computed) == 1
     judgment = Judgment.objects.filter(assignment__enrolment__study=busy_study).first()
-    judgment.delete()
-    fewer = client_admin.get(dashboard_url(busy_study)).context["dashboard"].summary
+    judgment.confidence = 1 if judgment.confidence != 1 else 2
+    judgment.save()  # a revised answer moves updated_at
+    client_admin.get(dashboard_url(busy_study))
     assert len(computed) == 2
-    assert fewer["meta"]["n_judgments"] == first["meta"]["n_judgments"] - 1
 
 
 def test_study_without_judgments_states_n_zero(client_admin, small_store, reader_a):

@@ -77,3 +77,18 @@ def test_planned_tost_power_matches_simulated_studies():
         assert frame[frame["round"] == 1]["case"].nunique() == cases
         passed += bool(accuracy_estimate(primary_rows(frame), MARGIN)[1].within_margin)
     assert passed / 200 == pytest.approx(planned, abs=0.1)
+
+
+@pytest.mark.parametrize("design", ["paired", "single"])
+def test_label_consistency_test_holds_its_size_when_sources_do_not_differ(design):
+    rejected = 0
+    n_studies = 200
+    for seed in range(n_studies):
+        frame = validate(
+            simulate_study(8, 50, designs=(design,), repeat_fraction=0.25,
+                           label_consistency=(0.75, 0.75), seed=seed)
+        )  # fmt: skip
+        analysis = design_analysis(frame, design, MARGIN).label_consistency.analysis
+        (difference,) = analysis.primary.differences
+        rejected += difference.p_value < 0.05
+    assert rejected / n_studies <= 0.08
