@@ -34,3 +34,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_int(name: str, default: int) -> int:
+    """An integer variable; anything else is an error."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
+
+
+def strong_secret(value: str | None, default: str) -> bool:
+    """Django's own bar for a production SECRET_KEY: not the default, at least 50 characters,
+    at least 5 distinct ones."""
+    return bool(value) and value != default and len(value) >= 50 and len(set(value)) >= 5

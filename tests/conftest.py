@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,3 +15,18 @@ from tests.shared_data import shared_data_dir
 def shared_data() -> Path:
     """The ../shared/data folder of real ECGs; the test is skipped when it is absent."""
     return shared_data_dir()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With ECG_FAIL_ON_SKIP=1 (set by .ci/run) a skipped test fails the run: in CI a missing
+    data folder, browser or Redis is an error, on a laptop only a skip."""
+    if os.environ.get("ECG_FAIL_ON_SKIP") != "1" or exitstatus != pytest.ExitCode.OK:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(
+            f"ECG_FAIL_ON_SKIP=1: {len(skipped)} test(s) skipped; CI must run them all",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

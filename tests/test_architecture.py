@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PURE_PACKAGES = ["generator/core", "generator/records", "generator/backends", "assessment/stats",
                  "assessment/reports", "assessment/planning", "assessment/audit"]  # fmt: skip
-PURE_MODULES = ["assessment/answers.py", "assessment/labels.py"]
+PURE_MODULES = ["assessment/answers.py", "assessment/labels.py", "assessment/truth.py"]
 RENDER_DJANGO_MODULES = {"views.py", "urls.py", "apps.py", "responses.py"}
 
 

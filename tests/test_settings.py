@@ -11,16 +11,21 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
+STRONG_KEY = "k" + "".join(chr(ord("a") + i % 26) for i in range(59))
+PRODUCTION_ENV = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": STRONG_KEY,
+    "DATABASE_URL": "postgres://u@h/db",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+}
 
 
-def load_settings(**env: str) -> subprocess.CompletedProcess:
+def load_settings(
+    code: str = "print(s.DATABASES['default']['ENGINE'])", **env: str
+) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
     return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import config.settings as s; print(s.DATABASES['default']['ENGINE'])",
-        ],
+        [sys.executable, "-c", f"import config.settings as s; {code}"],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -41,10 +46,12 @@ def test_embedded_default_is_sqlite_in_a_folder_it_creates(tmp_path):
     ("env", "message"),
     [
         ({}, "needs SECRET_KEY"),
-        ({"SECRET_KEY": "s3cret-value", "DEBUG": "1"}, "refuses DEBUG"),
-        ({"SECRET_KEY": "s3cret-value"}, "needs DATABASE_URL"),
+        ({"SECRET_KEY": "s3cret-value"}, "at least 50 characters"),
+        ({"SECRET_KEY": "a" * 60}, "at least 50 characters"),
+        ({"SECRET_KEY": STRONG_KEY, "DEBUG": "1"}, "refuses DEBUG"),
+        ({"SECRET_KEY": STRONG_KEY}, "needs DATABASE_URL"),
         (
-            {"SECRET_KEY": "s3cret-value", "DATABASE_URL": "postgres://u@h/db"},
+            {"SECRET_KEY": STRONG_KEY, "DATABASE_URL": "postgres://u@h/db"},
             "needs CELERY_BROKER_URL",
         ),
         ({"SECRET_KEY": "x", "DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
@@ -57,14 +64,29 @@ def test_production_refuses_unsafe_settings(env, message):
 
 
 def test_production_with_real_settings_starts():
-    result = load_settings(
-        DJANGO_ENV="production",
-        SECRET_KEY="s3cret-value",
-        DATABASE_URL="postgres://u@h/db",
-        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
-    )
+    result = load_settings(**PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "django.db.backends.postgresql"
+
+
+def test_debug_is_off_unless_asked(tmp_path):
+    assert load_settings("print(s.DEBUG)", ECG_VAR_DIR=str(tmp_path)).stdout.strip() == "False"
+    asked = load_settings("print(s.DEBUG)", ECG_VAR_DIR=str(tmp_path), DEBUG="1")
+    assert asked.stdout.strip() == "True"
+
+
+def test_deployment_check_is_clean_in_production_mode():
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**clean, **PRODUCTION_ENV},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
 
 
 @pytest.mark.skipif(

@@ -6,6 +6,8 @@ Every step reuses what an earlier run stored, so running the demo twice changes 
 from __future__ import annotations
 
 import io
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,19 @@ DEMO_USERS = (
 READERS = [user.username for user in DEMO_USERS if not user.staff]
 
 
+def serve(port: int, *, debug: bool) -> None:
+    """Replace this process by gunicorn serving the platform on 127.0.0.1:``port`` (static
+    files through WhiteNoise), as in production; DEBUG only when asked."""
+    env = {**os.environ, "DEBUG": "1" if debug else "0"}
+    command = [
+        sys.executable, "-m", "gunicorn", "config.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+        "--access-logfile", "-",
+    ]  # fmt: skip
+    sys.stdout.flush()
+    os.execvpe(command[0], command, env)
+
+
 class Command(BaseCommand):
     help = (
         "Set up the demo (migrate, demo users, real and synthetic ECGs, two open studies) "
@@ -63,6 +78,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--offline", action="store_true", help="never try PhysioNet")
         parser.add_argument("--no-serve", action="store_true", help="stop after the setup")
+        parser.add_argument(
+            "--debug", action="store_true", help="serve with DEBUG on (Django's error pages)"
+        )
 
     def handle(self, *args, **options):
         self._check(options)
@@ -78,7 +96,7 @@ class Command(BaseCommand):
             sets.setdefault(ecg_set.origin, ecg_set)
         self._report(options["port"], list(sets.values()), studies)
         if not options["no_serve"]:
-            call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False)
+            serve(options["port"], debug=options["debug"])
 
     def say(self, text: str) -> None:
         self.stdout.write(text)
