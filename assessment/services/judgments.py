@@ -27,6 +27,7 @@ from assessment.models import (
     Study,
 )
 from assessment.selectors import answer_rules, next_step
+from assessment.services.readers import enrolment_complete
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,9 @@ def judgment_submit(
             _record(judgment, 0, client_token, valid, now, active_time_ms, answer_changes)
     except IntegrityError as exc:  # the same client token raced in for another item
         raise AnswerError("client_token", "this token was already used for another item") from exc
+    enrolment = assignment.enrolment
+    if not enrolment.assignments.filter(judgments__isnull=True).exists():
+        enrolment_complete(enrolment=enrolment)  # the last answer completes the list
     return SubmitResult(judgment, created=True)
 
 

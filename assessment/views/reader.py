@@ -32,7 +32,6 @@ from assessment.services import (
     assignment_mark_shown,
     enrolment_acknowledge_instructions,
     enrolment_acknowledge_reveal,
-    enrolment_complete,
     enrolment_consent,
     judgment_submit,
 )
@@ -117,11 +116,11 @@ def reveal(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_safe
 def done(request: HttpRequest, token: str) -> HttpResponse:
-    """The completion message."""
+    """The completion message (the last answer already completed the list: a GET writes
+    nothing)."""
     enrolment = _own_enrolment(request, token)
     if next_step(enrolment).name != "done":
         return _to_next_step(enrolment)
-    enrolment_complete(enrolment=enrolment)
     return render(request, "assessment/done.html", {"enrolment": enrolment})
 
 

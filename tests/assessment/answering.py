@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from assessment.models import Assignment, Enrolment, Study
 from assessment.selectors import answer_rules, next_step
-from assessment.services import enrolment_acknowledge_reveal, enrolment_complete, judgment_submit
+from assessment.services import enrolment_acknowledge_reveal, judgment_submit
 from tests.assessment.conftest import ready
 
 # Decides whether a reader answers an item correctly: (username, assignment) -> bool.
@@ -39,9 +39,10 @@ def answer_all(
 ) -> None:
     """Walk each enrolled reader through their list with the real services.
 
-    ``limit`` caps the number of items a reader answers (by username); a reader who answers
-    everything is marked complete. Confidence is 2 for a wrong answer and 5 for a right one;
-    quality ratings are 3, or ``unaware(assignment)`` when given.
+    ``limit`` caps the number of items a reader answers (by username); the last answer of a
+    reader who answers everything completes their list (the service does that). Confidence
+    is 2 for a wrong answer and 5 for a right one; quality ratings are 3, or
+    ``unaware(assignment)`` when given.
     """
     limit = limit or {}
     for enrolment in Enrolment.objects.filter(study=study).select_related("reader", "study"):
@@ -71,8 +72,6 @@ def answer_all(
                 active_time_ms=active_ms(item),
             )
             answered += 1
-        if next_step(enrolment).name == "done":
-            enrolment_complete(enrolment=enrolment)
 
 
 def alice_right_bob_alternates(username: str, assignment: Assignment) -> bool:

@@ -127,3 +127,19 @@ def test_closed_study_takes_no_answers(paired_study, reader_a):
     study_close(study=paired_study)
     with pytest.raises(StudyStateError, match="not accepting"):
         submit(reader_a, item)
+
+
+def test_the_last_answer_completes_the_list_and_the_done_page_writes_nothing(
+    paired_study, reader_a, client_a
+):
+    from tests.assessment.answering import alice_right_bob_alternates, answer_all
+
+    answer_all(paired_study, alice_right_bob_alternates, limit={"bob": 0})
+    enrolment = Enrolment.objects.get(reader=reader_a)
+    assert enrolment.completed_at is not None
+    other = Enrolment.objects.exclude(reader=reader_a).get()
+    assert other.completed_at is None
+    stamp = enrolment.completed_at
+    assert client_a.get(f"/r/{enrolment.token}/done/").status_code == 200
+    enrolment.refresh_from_db()
+    assert enrolment.completed_at == stamp
