@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -25,7 +25,15 @@ from assessment.serializers import (
 )
 from assessment.services import judgment_submit, study_close, study_open, study_seed
 
+STAFF_ONLY = OpenApiResponse(description="not signed in, or not staff")
+NO_STUDY = OpenApiResponse(description="no such study")
+BAD_REQUEST = OpenApiResponse(description="the request breaks a study rule; detail says which")
 
+
+@extend_schema_view(
+    list=extend_schema(responses={200: StudySerializer(many=True), 403: STAFF_ONLY}),
+    retrieve=extend_schema(responses={200: StudySerializer, 403: STAFF_ONLY, 404: NO_STUDY}),
+)
 class StudyViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
     viewsets.GenericViewSet,
@@ -36,7 +44,10 @@ class StudyViewSet(
     serializer_class = StudySerializer
     permission_classes = [IsAdminUser]
 
-    @extend_schema(request=StudySeedSerializer, responses={201: StudySerializer})
+    @extend_schema(
+        request=StudySeedSerializer,
+        responses={201: StudySerializer, 400: BAD_REQUEST, 403: STAFF_ONLY},
+    )
     def create(self, request: Request) -> Response:
         """Seed a study (``study_seed``); bad requests say what is wrong."""
         seed = StudySeedSerializer(data=request.data)
@@ -47,7 +58,10 @@ class StudyViewSet(
             raise ValidationError({"detail": str(exc)}) from exc
         return Response(StudySerializer(study).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=StudyOpenSerializer, responses={200: StudySerializer})
+    @extend_schema(
+        request=StudyOpenSerializer,
+        responses={200: StudySerializer, 400: BAD_REQUEST, 403: STAFF_ONLY, 404: NO_STUDY},
+    )
     @action(detail=True, methods=["post"])
     def open(self, request: Request, pk: str) -> Response:
         """Run the blinding audit, then freeze the study and build every reader's
@@ -64,7 +78,10 @@ class StudyViewSet(
 
         return self._lifecycle(open_with_reason)
 
-    @extend_schema(request=None, responses={200: StudySerializer})
+    @extend_schema(
+        request=None,
+        responses={200: StudySerializer, 400: BAD_REQUEST, 403: STAFF_ONLY, 404: NO_STUDY},
+    )
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
         """Stop accepting judgments."""
@@ -78,6 +95,7 @@ class StudyViewSet(
         return Response(StudySerializer(study).data)
 
 
+@extend_schema(responses={200: CaseSerializer(many=True), 403: STAFF_ONLY, 404: NO_STUDY})
 class StudyCaseList(generics.ListAPIView):
     """A study's cases with provenance (staff only)."""
 
