@@ -194,7 +194,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(env_str("CELERY_VISIBILITY_TIMEOUT_S", "21600") or 21600)
 }
-CELERY_TASK_ROUTES = {"generator.tasks.*": {"queue": "gpu"}}
+CELERY_TASK_ROUTES = {
+    "generator.tasks.run_sampling_chunk": {"queue": "gpu"},
+    "generator.tasks.requeue_expired_sampling_jobs": {"queue": "default"},
+}
+# A sampling worker renews its lease every third of this while it runs a chunk; a job whose
+# lease ran out (dead worker) is queued again by beat every half lease and at worker start.
+SAMPLING_LEASE_S = env_int("SAMPLING_LEASE_S", 120)
+CELERY_BEAT_SCHEDULE = {
+    "requeue-expired-sampling-jobs": {
+        "task": "generator.tasks.requeue_expired_sampling_jobs",
+        "schedule": SAMPLING_LEASE_S / 2,
+    }
+}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 if PRODUCTION and CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured("DJANGO_ENV=production needs CELERY_BROKER_URL (Redis)")

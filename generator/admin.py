@@ -1,9 +1,9 @@
 """Admin pages of the ECG store (read-only: ECGs enter through imports and sampling)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from generator.models import ECG, SamplingJob
-from generator.sampling_jobs import sampling_job_cancel, sampling_job_enqueue
+from generator.sampling_jobs import SamplingJobError, sampling_job_cancel, sampling_job_requeue
 
 
 @admin.register(ECG)
@@ -48,7 +48,10 @@ class SamplingJobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-queue the selected jobs (fills in missing samples only)")
     def requeue_jobs(self, request, queryset) -> None:
-        for job in queryset.exclude(status=SamplingJob.Status.DONE):
-            SamplingJob.objects.filter(pk=job.pk).update(cancel_requested=False)
-            sampling_job_enqueue(job=job)
-        self.message_user(request, "re-queued the unfinished jobs")
+        for job in queryset:
+            try:
+                sampling_job_requeue(job=job)
+            except SamplingJobError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                self.message_user(request, f"re-queued job {job.pk}")

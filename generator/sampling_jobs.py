@@ -1,10 +1,24 @@
-"""Sampling jobs: generate synthetic ECGs into the store in resumable, deterministic chunks."""
+"""Sampling jobs: generate synthetic ECGs into the store in resumable, deterministic chunks.
+
+A job runs one chunk at a time under a lease: the runner claims the job with a conditional
+UPDATE, renews the lease from a heartbeat thread while the chunk is generated, and releases
+it after storing the chunk. A worker that dies stops renewing; once its lease has run out,
+``sampling_jobs_requeue_expired`` (Celery beat, and every worker at start) queues the job
+again and another worker fills in exactly the missing samples.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 from collections.abc import Callable
+from datetime import timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from generator.backends.base import GeneratorBackend, available_backends, get_backend
 from generator.core.scp import STATEMENT_BY_CODE
@@ -17,10 +31,6 @@ ProgressCallback = Callable[[int, int], None]
 
 class SamplingJobError(ValueError):
     """A sampling request that cannot be run (unknown backend, bad labels, empty match)."""
-
-
-class SamplingJobCancelled(RuntimeError):
-    """Raised inside a run when the job was cancelled between chunks."""
 
 
 def parse_match_query(raw: str) -> dict[str, list[str]]:
@@ -107,19 +117,169 @@ def sampling_job_create(
 
 
 def sampling_job_enqueue(*, job: SamplingJob) -> None:
-    """Queue the job on the ``gpu`` Celery queue once the surrounding transaction commits."""
-    from generator.tasks import run_sampling_job
+    """Queue the job's next chunk on the ``gpu`` Celery queue once the surrounding
+    transaction commits. Refused while another worker holds a live lease on the job."""
+    if lease_is_live(job):
+        raise SamplingJobError(
+            f"job {job.pk} is running on {job.lease_owner} (lease until "
+            f"{job.lease_expires_at:%H:%M:%S}); it needs no re-queue"
+        )
+    from generator.tasks import run_sampling_chunk
 
     def send() -> None:
-        result = run_sampling_job.delay(job.pk)
+        result = run_sampling_chunk.delay(job.pk)
         SamplingJob.objects.filter(pk=job.pk).update(task_id=result.id or "")
 
     transaction.on_commit(send)
 
 
+@transaction.atomic
+def sampling_job_requeue(*, job: SamplingJob) -> None:
+    """Queue an unfinished job again (it fills in only the missing samples). Refused for a
+    finished job and for one a live worker holds."""
+    job = SamplingJob.objects.select_for_update().get(pk=job.pk)
+    if job.status == SamplingJob.Status.DONE:
+        raise SamplingJobError(f"job {job.pk} is done; nothing to re-queue")
+    if lease_is_live(job):
+        raise SamplingJobError(
+            f"job {job.pk} is running on {job.lease_owner} (lease until "
+            f"{job.lease_expires_at:%H:%M:%S}); it needs no re-queue"
+        )
+    SamplingJob.objects.filter(pk=job.pk).update(
+        cancel_requested=False, status=SamplingJob.Status.QUEUED, error=""
+    )
+    sampling_job_enqueue(job=job)
+
+
 def sampling_job_cancel(*, job: SamplingJob) -> None:
     """Ask a running job to stop after its current chunk."""
     SamplingJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+
+
+def lease_seconds() -> float:
+    """How long a claim lasts without renewal (settings.SAMPLING_LEASE_S)."""
+    return float(settings.SAMPLING_LEASE_S)
+
+
+def lease_is_live(job: SamplingJob) -> bool:
+    """Whether a worker holds an unexpired lease on the job (as last read)."""
+    return job.lease_expires_at is not None and job.lease_expires_at > timezone.now()
+
+
+def sampling_job_claim(*, job_id: int, owner: str) -> bool:
+    """Take (or renew) the job's lease for ``owner`` with one conditional UPDATE: only a
+    queued or running job whose lease is free, expired or already ``owner``'s."""
+    now = timezone.now()
+    claimable = (
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now) | Q(lease_owner=owner)
+    )
+    updated = SamplingJob.objects.filter(
+        claimable,
+        pk=job_id,
+        status__in=(SamplingJob.Status.QUEUED, SamplingJob.Status.RUNNING),
+    ).update(
+        lease_owner=owner,
+        lease_expires_at=now + timedelta(seconds=lease_seconds()),
+        status=SamplingJob.Status.RUNNING,
+    )
+    return updated == 1
+
+
+def sampling_job_release(*, job_id: int, owner: str, **changes) -> None:
+    """Give the lease back (with any final field ``changes``) if ``owner`` still holds it."""
+    SamplingJob.objects.filter(pk=job_id, lease_owner=owner).update(
+        lease_owner="", lease_expires_at=None, **changes
+    )
+
+
+def sampling_jobs_requeue_expired() -> list[int]:
+    """Queue again every running job whose lease ran out (its worker died); returns ids."""
+    now = timezone.now()
+    expired = list(
+        SamplingJob.objects.filter(
+            status=SamplingJob.Status.RUNNING, lease_expires_at__lt=now
+        ).values_list("pk", flat=True)
+    )
+    for job_id in expired:
+        SamplingJob.objects.filter(pk=job_id, lease_expires_at__lt=now).update(
+            lease_owner="", lease_expires_at=None
+        )
+        sampling_job_enqueue(job=SamplingJob.objects.get(pk=job_id))
+    return expired
+
+
+def runner_name(task_id: str | None = None) -> str:
+    """A lease owner name unique to this process (and task)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{task_id or 'local'}"
+
+
+class _Heartbeat:
+    """Renews the lease every third of its length from a thread while a chunk runs."""
+
+    def __init__(self, job_id: int, owner: str):
+        self.job_id, self.owner = job_id, owner
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self.stop.wait(lease_seconds() / 3):
+                sampling_job_claim(job_id=self.job_id, owner=self.owner)
+        finally:
+            connection.close()  # this thread's own database connection
+
+
+CHUNK_DONE, CHUNK_MORE, CHUNK_BUSY, CHUNK_GONE = "done", "more", "busy", "gone"
+
+
+def sampling_job_run_chunk(
+    *, job_id: int, owner: str, backend: GeneratorBackend | None = None
+) -> str:
+    """Claim the job and store its first chunk with missing samples.
+
+    Returns ``"more"`` when chunks remain (queue the next), ``"done"`` when the job is
+    complete, cancelled or failed, ``"busy"`` when another live worker holds the lease and
+    ``"gone"`` when the job no longer exists or is finished.
+    """
+    if not SamplingJob.objects.filter(pk=job_id).exists():
+        return CHUNK_GONE
+    if not sampling_job_claim(job_id=job_id, owner=owner):
+        job = SamplingJob.objects.get(pk=job_id)
+        return CHUNK_BUSY if job.status == SamplingJob.Status.RUNNING else CHUNK_GONE
+    job = SamplingJob.objects.get(pk=job_id)
+    if job.cancel_requested:
+        sampling_job_release(job_id=job_id, owner=owner, status=SamplingJob.Status.CANCELLED)
+        return CHUNK_DONE
+    missing = _missing_chunks(job)
+    if missing:
+        try:
+            with _Heartbeat(job_id, owner):
+                backend = backend or get_backend(job.backend, **job.backend_options)
+                _run_chunk(job, backend, missing[0])
+        except Exception as exc:
+            sampling_job_release(
+                job_id=job_id,
+                owner=owner,
+                status=SamplingJob.Status.FAILED,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            raise
+    done = job.ecgs.count()
+    if len(missing) > 1:
+        sampling_job_release(job_id=job_id, owner=owner, done=done, error="")
+        return CHUNK_MORE
+    sampling_job_release(
+        job_id=job_id, owner=owner, done=done, error="", status=SamplingJob.Status.DONE
+    )
+    return CHUNK_DONE
 
 
 def sampling_job_run(
@@ -128,35 +288,40 @@ def sampling_job_run(
     on_progress: ProgressCallback | None = None,
     backend: GeneratorBackend | None = None,
 ) -> SamplingJob:
-    """Generate every sample of the job not yet in the store, chunk by chunk.
+    """Run the whole job here, chunk by chunk under the lease (the CLI and the demo).
 
-    Each chunk is stored in its own transaction; a chunk already stored is skipped, so
-    re-running a job after a crash neither loses nor duplicates samples. ``backend`` is
-    an already built backend for the job's settings (else it is built here).
+    Each chunk is stored in its own transaction and a chunk already stored is skipped, so
+    re-running a job after a crash neither loses nor duplicates samples. ``backend`` is an
+    already built backend for the job's settings (else it is built here). Raises
+    SamplingJobError when another worker holds the job.
     """
     job = SamplingJob.objects.get(pk=job_id)
-    SamplingJob.objects.filter(pk=job.pk).update(status=SamplingJob.Status.RUNNING, error="")
-    try:
-        backend = backend or get_backend(job.backend, **job.backend_options)
-        for chunk in range(job.n_chunks):
-            if SamplingJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-                raise SamplingJobCancelled(f"job {job.pk} cancelled")
-            _run_chunk(job, backend, chunk)
-            done = job.ecgs.count()
-            SamplingJob.objects.filter(pk=job.pk).update(done=done)
-            if on_progress is not None:
-                on_progress(done, job.n)
-    except SamplingJobCancelled:
-        SamplingJob.objects.filter(pk=job.pk).update(status=SamplingJob.Status.CANCELLED)
-    except Exception as exc:
-        SamplingJob.objects.filter(pk=job.pk).update(
-            status=SamplingJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"
-        )
-        raise
-    else:
-        SamplingJob.objects.filter(pk=job.pk).update(status=SamplingJob.Status.DONE)
-    job.refresh_from_db()
-    return job
+    if job.status in (SamplingJob.Status.DONE, SamplingJob.Status.CANCELLED):
+        return job
+    SamplingJob.objects.filter(pk=job_id, status=SamplingJob.Status.FAILED).update(
+        status=SamplingJob.Status.QUEUED
+    )
+    owner = runner_name()
+    backend = backend or get_backend(job.backend, **job.backend_options)
+    while True:
+        outcome = sampling_job_run_chunk(job_id=job_id, owner=owner, backend=backend)
+        job.refresh_from_db()
+        if outcome == CHUNK_BUSY:
+            raise SamplingJobError(f"job {job_id} is running on {job.lease_owner}")
+        if on_progress is not None:
+            on_progress(job.done, job.n)
+        if outcome != CHUNK_MORE:
+            return job
+
+
+def _missing_chunks(job: SamplingJob) -> list[int]:
+    stored = set(job.ecgs.values_list("job_index", flat=True))
+    return [
+        chunk
+        for chunk in range(job.n_chunks)
+        if not set(range(chunk * job.chunk_size, min((chunk + 1) * job.chunk_size, job.n)))
+        <= stored
+    ]
 
 
 def _run_chunk(job: SamplingJob, backend, chunk: int) -> None:

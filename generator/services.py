@@ -86,7 +86,8 @@ def ecg_import(
                 summary.skipped += 1
             else:
                 fresh[record.source_key] = ecg_build(record)
-        ECG.objects.bulk_create(fresh.values())
+        # ON CONFLICT DO NOTHING: a record another process stored meanwhile is not an error.
+        ECG.objects.bulk_create(fresh.values(), ignore_conflicts=True)
         summary.added += len(fresh)
         if on_progress is not None:
             on_progress(len(batch))

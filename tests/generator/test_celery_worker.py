@@ -16,7 +16,7 @@ from django.db import connection, transaction
 
 from config.celery import app
 from generator.models import SamplingJob
-from generator.sampling_jobs import sampling_job_create, sampling_job_enqueue
+from generator.sampling_jobs import sampling_job_create, sampling_job_enqueue, sampling_job_run
 from tests.generator.checkpoints import tiny_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,62 +54,88 @@ def test_worker_round_trip_samples_into_the_store(broker_url, tmp_path):
             sampling_job_enqueue(job=job)
         job.refresh_from_db()
         assert job.task_id  # queued after commit, on the gpu queue
-        result = app.AsyncResult(job.task_id)
-        outcome = result.get(timeout=240)
+        first = app.AsyncResult(job.task_id).get(timeout=240)
+        assert first == {"job": job.pk, "outcome": "more"}  # chunk 1 of 2, then it queues chunk 2
+        _wait_for(lambda: SamplingJob.objects.get(pk=job.pk).status == "done", 240)
     job.refresh_from_db()
-    assert outcome == {"job": job.pk, "status": "done", "done": 3}
     assert (job.status, job.done, job.ecgs.count()) == ("done", 3, 3)
+    assert (job.lease_owner, job.lease_expires_at) == ("", None)
     assert sorted(job.ecgs.values_list("job_index", flat=True)) == [0, 1, 2]
     assert SamplingJob.objects.get(pk=job.pk).ecgs.first().signal().shape == (12, 1000)
 
 
-def test_killed_worker_loses_and_duplicates_nothing(broker_url, tmp_path):
+def _wait_for(condition, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_a_killed_workers_job_completes_on_another_worker_without_manual_action(
+    broker_url, tmp_path
+):
     checkpoint = tiny_checkpoint(tmp_path / "tiny.pt")
+    options = {"checkpoint": str(checkpoint), "sampler": "ddim", "steps": 20}
     database = connection.settings_dict
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
         f"{database['NAME']}",
         "CELERY_BROKER_URL": broker_url,
+        "SAMPLING_LEASE_S": str(LEASE_S),
     }
     with transaction.atomic():
         job = sampling_job_create(
-            backend="sssd-nle",
-            backend_options={"checkpoint": str(checkpoint), "sampler": "ddim", "steps": 20},
-            n=8,
-            seed=5,
-            labels=["IMI"],
+            backend="sssd-nle", backend_options=options, n=8, seed=5, labels=["IMI"],
             chunk_size=1,
-        )
+        )  # fmt: skip
         sampling_job_enqueue(job=job)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "gpu", "-P", "solo",
-         "--loglevel", "WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    first = _worker(env, "first")
     try:
-        deadline = time.monotonic() + 180
-        while SamplingJob.objects.get(pk=job.pk).done < 2:
-            assert worker.poll() is None, "the worker died on its own"
-            assert time.monotonic() < deadline, "the worker stored nothing in time"
-            time.sleep(0.2)
+        _wait_for(lambda: SamplingJob.objects.get(pk=job.pk).done >= 2, 180)
+        assert first.poll() is None, "the worker died on its own"
     finally:
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=30)
-    stored = job.ecgs.count()
-    assert 2 <= stored < 8, "the worker must die mid-job for this test to mean anything"
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    killed_at = time.monotonic()
+    stored = SamplingJob.objects.get(pk=job.pk)
+    assert 2 <= stored.done < 8, "the worker must die mid-job for this test to mean anything"
     kept = dict(job.ecgs.values_list("job_index", "signal_sha256"))
 
-    with start_worker(
-        app, queues=["gpu"], pool="solo", perform_ping_check=False, shutdown_timeout=30
-    ):
-        sampling_job_enqueue(job=job)  # what an admin's "re-queue" does
-        deadline = time.monotonic() + 240
-        while SamplingJob.objects.get(pk=job.pk).status != "done":
-            assert time.monotonic() < deadline, "the re-queued job did not finish"
-            time.sleep(0.2)
+    # A second worker with Celery beat; nobody re-queues anything by hand.
+    second = _worker(env, "second", "--beat", "--schedule", str(tmp_path / "beat-schedule"))
+    try:
+        _wait_for(lambda: SamplingJob.objects.get(pk=job.pk).status == "done", 240)
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
     job.refresh_from_db()
     assert (job.done, job.ecgs.count()) == (8, 8)
     assert sorted(job.ecgs.values_list("job_index", flat=True)) == list(range(8))
     after = dict(job.ecgs.values_list("job_index", "signal_sha256"))
     assert all(after[index] == digest for index, digest in kept.items())
+    assert time.monotonic() - killed_at < 240
+
+    reference = sampling_job_run(
+        job_id=sampling_job_create(
+            backend="sssd-nle",
+            backend_options=options,
+            n=8,
+            seed=5,
+            labels=["IMI"],
+            chunk_size=1,
+        ).pk  # fmt: skip
+    )
+    uninterrupted = dict(reference.ecgs.values_list("job_index", "signal_sha256"))
+    assert after == uninterrupted
+
+
+LEASE_S = 4
+
+
+def _worker(env: dict, name: str, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "gpu,default",
+         "-P", "solo", "-n", f"{name}@%h", "--loglevel", "WARNING", *extra],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip

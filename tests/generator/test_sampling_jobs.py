@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from generator.backends.base import get_backend
 from generator.core.leads import einthoven_error
@@ -16,10 +18,15 @@ from generator.sampling_jobs import (
     SamplingJobError,
     _run_chunk,
     sampling_job_cancel,
+    sampling_job_claim,
     sampling_job_create,
+    sampling_job_requeue,
     sampling_job_run,
+    sampling_job_run_chunk,
+    sampling_jobs_requeue_expired,
 )
 from generator.services import ecg_import
+from generator.tasks import run_sampling_chunk
 from tests.generator.checkpoints import tiny_checkpoint
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +153,39 @@ def test_queue_without_a_broker_runs_here_and_says_so(checkpoint, settings):
     )  # fmt: skip
     assert "no Celery broker is configured" in out.getvalue()
     assert "done, 1/1 ECGs stored" in out.getvalue()
+
+
+def test_a_live_lease_keeps_other_runners_and_requeues_out(checkpoint):
+    job = make_job(checkpoint)
+    assert sampling_job_claim(job_id=job.pk, owner="worker-a")
+    assert not sampling_job_claim(job_id=job.pk, owner="worker-b")
+    assert sampling_job_claim(job_id=job.pk, owner="worker-a")  # renewal by the holder
+    job.refresh_from_db()
+    assert job.status == "running" and job.lease_owner == "worker-a"
+    assert sampling_job_run_chunk(job_id=job.pk, owner="worker-b") == "busy"
+    with pytest.raises(SamplingJobError, match="running on worker-a"):
+        sampling_job_requeue(job=job)
+    with pytest.raises(SamplingJobError, match="running on worker-a"):
+        sampling_job_run(job_id=job.pk)
+    assert job.ecgs.count() == 0
+    assert sampling_jobs_requeue_expired() == []
+
+
+def test_an_expired_lease_is_requeued_and_the_job_resumes(
+    checkpoint, django_capture_on_commit_callbacks
+):
+    job = make_job(checkpoint)
+    assert sampling_job_run_chunk(job_id=job.pk, owner="worker-a") == "more"
+    assert job.ecgs.count() == 2
+    # worker-a claims the next chunk and dies: its lease runs out.
+    assert sampling_job_claim(job_id=job.pk, owner="worker-a")
+    SamplingJob.objects.filter(pk=job.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks() as queued:
+        assert sampling_jobs_requeue_expired() == [job.pk]
+    assert len(queued) == 1  # the job's next chunk is queued again
+    run_sampling_chunk.apply(args=[job.pk])  # what the worker that picks it up runs
+    job.refresh_from_db()
+    assert (job.status, job.done, job.lease_owner) == ("done", 5, "")
+    assert sorted(job.ecgs.values_list("job_index", flat=True)) == [0, 1, 2, 3, 4]
