@@ -22,13 +22,13 @@ from assessment.analysis_frames import (
     unaware_frame,
 )
 from assessment.models import Case, Judgment, Study
+from assessment.previews import preview_token_of_id
 from assessment.reports.charts import DESIGN_TITLES
 from assessment.reports.csv_report import judgments_csv
 from assessment.reports.html_report import render_html_report
 from assessment.reports.json_report import summary_json
 from assessment.stats.frame import validate
 from assessment.stats.summary import study_summary
-from generator.selectors import preview_token_of_id
 
 EXPORT_FORMATS = ("csv", "json", "html", "history")
 

@@ -212,7 +212,7 @@ if PRODUCTION and CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured("DJANGO_ENV=production needs CELERY_BROKER_URL (Redis)")
 
 # Functions that turn an opaque render token into (signal, fs, RenderOptions).
-ECG_RENDER_RESOLVERS = ["generator.selectors.resolve_preview_token"]
+ECG_RENDER_RESOLVERS = ["assessment.previews.resolve_preview_token"]
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,8 @@
 from django.contrib import admin, messages
 
 from generator.models import ECG, SamplingJob
-from generator.sampling_jobs import SamplingJobError, sampling_job_cancel, sampling_job_requeue
+from generator.sampling_jobs import SamplingJobError, sampling_job_cancel
+from generator.tasks import sampling_job_requeue
 
 
 @admin.register(ECG)

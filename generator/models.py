@@ -119,7 +119,7 @@ class SamplingJob(models.Model):
     cancel_requested = models.BooleanField(default=False)
     task_id = models.CharField(max_length=64, blank=True)
     # The worker running a chunk holds a lease it renews while it works; a lease that runs
-    # out means the worker died, and the job is queued again (sampling_jobs_requeue_expired).
+    # out means the worker died, and the job is queued again (tasks.requeue_expired_sampling_jobs).
     lease_owner = models.CharField(max_length=200, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -3,8 +3,9 @@
 A job runs one chunk at a time under a lease: the runner claims the job with a conditional
 UPDATE, renews the lease from a heartbeat thread while the chunk is generated, and releases
 it after storing the chunk. A worker that dies stops renewing; once its lease has run out,
-``sampling_jobs_requeue_expired`` (Celery beat, and every worker at start) queues the job
-again and another worker fills in exactly the missing samples.
+``tasks.requeue_expired_sampling_jobs`` (Celery beat, and every worker at start) queues
+the job again and another worker fills in exactly the missing samples. Queueing lives in
+``generator/tasks.py``; this module never imports it.
 """
 
 from __future__ import annotations
@@ -116,39 +117,28 @@ def sampling_job_create(
     )
 
 
-def sampling_job_enqueue(*, job: SamplingJob) -> None:
-    """Queue the job's next chunk on the ``gpu`` Celery queue once the surrounding
-    transaction commits. Refused while another worker holds a live lease on the job."""
+def refuse_live_lease(job: SamplingJob) -> None:
+    """SamplingJobError when a live worker holds the job (queueing it again is pointless)."""
     if lease_is_live(job):
         raise SamplingJobError(
             f"job {job.pk} is running on {job.lease_owner} (lease until "
             f"{job.lease_expires_at:%H:%M:%S}); it needs no re-queue"
         )
-    from generator.tasks import run_sampling_chunk
-
-    def send() -> None:
-        result = run_sampling_chunk.delay(job.pk)
-        SamplingJob.objects.filter(pk=job.pk).update(task_id=result.id or "")
-
-    transaction.on_commit(send)
 
 
 @transaction.atomic
-def sampling_job_requeue(*, job: SamplingJob) -> None:
-    """Queue an unfinished job again (it fills in only the missing samples). Refused for a
-    finished job and for one a live worker holds."""
+def sampling_job_reopen(*, job: SamplingJob) -> SamplingJob:
+    """Make an unfinished job runnable again (``tasks.sampling_job_requeue`` queues it):
+    refused for a finished job and for one a live worker holds."""
     job = SamplingJob.objects.select_for_update().get(pk=job.pk)
     if job.status == SamplingJob.Status.DONE:
         raise SamplingJobError(f"job {job.pk} is done; nothing to re-queue")
-    if lease_is_live(job):
-        raise SamplingJobError(
-            f"job {job.pk} is running on {job.lease_owner} (lease until "
-            f"{job.lease_expires_at:%H:%M:%S}); it needs no re-queue"
-        )
+    refuse_live_lease(job)
     SamplingJob.objects.filter(pk=job.pk).update(
         cancel_requested=False, status=SamplingJob.Status.QUEUED, error=""
     )
-    sampling_job_enqueue(job=job)
+    job.refresh_from_db()
+    return job
 
 
 def sampling_job_cancel(*, job: SamplingJob) -> None:
@@ -192,20 +182,20 @@ def sampling_job_release(*, job_id: int, owner: str, **changes) -> None:
     )
 
 
-def sampling_jobs_requeue_expired() -> list[int]:
-    """Queue again every running job whose lease ran out (its worker died); returns ids."""
+def sampling_jobs_release_expired() -> list[int]:
+    """Free the leases of running jobs whose worker died (lease ran out); their ids, for
+    ``tasks.requeue_expired_sampling_jobs`` to queue again."""
     now = timezone.now()
-    expired = list(
-        SamplingJob.objects.filter(
-            status=SamplingJob.Status.RUNNING, lease_expires_at__lt=now
-        ).values_list("pk", flat=True)
+    expired = SamplingJob.objects.filter(
+        status=SamplingJob.Status.RUNNING, lease_expires_at__lt=now
     )
-    for job_id in expired:
-        SamplingJob.objects.filter(pk=job_id, lease_expires_at__lt=now).update(
+    released = []
+    for job_id in expired.values_list("pk", flat=True):
+        if SamplingJob.objects.filter(pk=job_id, lease_expires_at__lt=now).update(
             lease_owner="", lease_expires_at=None
-        )
-        sampling_job_enqueue(job=SamplingJob.objects.get(pk=job_id))
-    return expired
+        ):
+            released.append(job_id)
+    return released
 
 
 def runner_name(task_id: str | None = None) -> str:

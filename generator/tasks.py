@@ -1,15 +1,20 @@
-"""Celery tasks of the generator: thin wrappers that take primary keys and call a service."""
+"""Celery tasks of the generator and the functions that queue them (thin wrappers that take
+primary keys and call the services in ``sampling_jobs``)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.db import transaction
 
+from generator.models import SamplingJob
 from generator.sampling_jobs import (
     CHUNK_MORE,
+    refuse_live_lease,
     runner_name,
+    sampling_job_reopen,
     sampling_job_run_chunk,
-    sampling_jobs_requeue_expired,
+    sampling_jobs_release_expired,
 )
 
 
@@ -30,13 +35,35 @@ def run_sampling_chunk(self, job_id: int) -> dict:
     return {"job": job_id, "outcome": outcome}
 
 
+def sampling_job_enqueue(*, job: SamplingJob) -> None:
+    """Queue the job's next chunk on the ``gpu`` queue once the surrounding transaction
+    commits. Refused while another worker holds a live lease on the job."""
+    refuse_live_lease(job)
+
+    def send() -> None:
+        result = run_sampling_chunk.delay(job.pk)
+        SamplingJob.objects.filter(pk=job.pk).update(task_id=result.id or "")
+
+    transaction.on_commit(send)
+
+
+def sampling_job_requeue(*, job: SamplingJob) -> None:
+    """Queue an unfinished job again (it fills in only the missing samples); refused for a
+    finished job and for one a live worker holds."""
+    with transaction.atomic():
+        sampling_job_enqueue(job=sampling_job_reopen(job=job))
+
+
 @shared_task(name="generator.tasks.requeue_expired_sampling_jobs")
 def requeue_expired_sampling_jobs() -> list[int]:
-    """Queue again the jobs whose worker died holding the lease (run by Celery beat)."""
-    return sampling_jobs_requeue_expired()
+    """Queue again the jobs whose worker died holding the lease (Celery beat runs this)."""
+    released = sampling_jobs_release_expired()
+    for job_id in released:
+        sampling_job_enqueue(job=SamplingJob.objects.get(pk=job_id))
+    return released
 
 
 @worker_ready.connect
 def _requeue_at_worker_start(sender=None, **kwargs) -> None:
     """A starting worker picks up jobs whose previous worker died."""
-    sampling_jobs_requeue_expired()
+    requeue_expired_sampling_jobs()

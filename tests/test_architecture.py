@@ -36,3 +36,29 @@ def imported_roots(path: Path) -> set[str]:
 def test_pure_module_does_not_import_django(path):
     forbidden = imported_roots(path) & {"django", "rest_framework", "celery"}
     assert not forbidden, f"{path.relative_to(ROOT)} imports {forbidden}"
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+    return modules
+
+
+def test_the_generator_never_imports_the_assessment_or_the_renderer():
+    for path in (ROOT / "generator").rglob("*.py"):
+        upward = {
+            m for m in imported_modules(path) if m.split(".")[0] in {"assessment", "ecg_render"}
+        }
+        assert not upward, f"{path.relative_to(ROOT)} imports {upward}"
+
+
+def test_sampling_services_do_not_import_the_tasks_that_queue_them():
+    assert not any(
+        module.startswith("generator.tasks")
+        for module in imported_modules(ROOT / "generator" / "sampling_jobs.py")
+    )

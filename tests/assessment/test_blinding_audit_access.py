@@ -11,9 +11,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from assessment.models import Assignment, Judgment, Study
+from assessment.previews import preview_token
 from assessment.services import enrolment_acknowledge_reveal
 from generator.models import ECG
-from generator.selectors import preview_token
 from tests.assessment.audit_helpers import (
     CSRF_VALUE,
     answer_next_unaware,

@@ -13,8 +13,8 @@ from django.utils.html import escape
 from assessment import reporting
 from assessment.analysis_frames import judgments_frame
 from assessment.models import Assignment, Case, Enrolment, Judgment, Study
+from assessment.previews import preview_token
 from assessment.stats.summary import study_summary
-from generator.selectors import preview_token
 from tests.assessment.answering import alice_right_bob_alternates, answer_all
 from tests.assessment.conftest import seed
 from tests.factories import UserFactory

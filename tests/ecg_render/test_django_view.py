@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from assessment.previews import preview_token
 from generator.core.leads import from_order
 from generator.records.types import EcgRecord
-from generator.selectors import preview_token
 from generator.services import ecg_import
 
 pytestmark = pytest.mark.django_db

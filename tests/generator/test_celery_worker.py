@@ -16,7 +16,8 @@ from django.db import connection, transaction
 
 from config.celery import app
 from generator.models import SamplingJob
-from generator.sampling_jobs import sampling_job_create, sampling_job_enqueue, sampling_job_run
+from generator.sampling_jobs import sampling_job_create, sampling_job_run
+from generator.tasks import sampling_job_enqueue
 from tests.generator.checkpoints import tiny_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]

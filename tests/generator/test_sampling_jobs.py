@@ -20,13 +20,15 @@ from generator.sampling_jobs import (
     sampling_job_cancel,
     sampling_job_claim,
     sampling_job_create,
-    sampling_job_requeue,
     sampling_job_run,
     sampling_job_run_chunk,
-    sampling_jobs_requeue_expired,
 )
 from generator.services import ecg_import
-from generator.tasks import run_sampling_chunk
+from generator.tasks import (
+    requeue_expired_sampling_jobs,
+    run_sampling_chunk,
+    sampling_job_requeue,
+)
 from tests.generator.checkpoints import tiny_checkpoint
 
 pytestmark = pytest.mark.django_db
@@ -168,7 +170,7 @@ def test_a_live_lease_keeps_other_runners_and_requeues_out(checkpoint):
     with pytest.raises(SamplingJobError, match="running on worker-a"):
         sampling_job_run(job_id=job.pk)
     assert job.ecgs.count() == 0
-    assert sampling_jobs_requeue_expired() == []
+    assert requeue_expired_sampling_jobs() == []
 
 
 def test_an_expired_lease_is_requeued_and_the_job_resumes(
@@ -183,7 +185,7 @@ def test_an_expired_lease_is_requeued_and_the_job_resumes(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
     with django_capture_on_commit_callbacks() as queued:
-        assert sampling_jobs_requeue_expired() == [job.pk]
+        assert requeue_expired_sampling_jobs() == [job.pk]
     assert len(queued) == 1  # the job's next chunk is queued again
     run_sampling_chunk.apply(args=[job.pk])  # what the worker that picks it up runs
     job.refresh_from_db()

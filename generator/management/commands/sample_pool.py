@@ -13,9 +13,9 @@ from generator.core.diffusion import SamplingError
 from generator.sampling_jobs import (
     SamplingJobError,
     sampling_job_create,
-    sampling_job_enqueue,
     sampling_job_run,
 )
+from generator.tasks import sampling_job_enqueue
 
 SSSD_BACKEND = "sssd-nle"
 

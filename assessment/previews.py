@@ -1,4 +1,5 @@
-"""Read queries of the ECG store, including staff previews by opaque token."""
+"""Staff previews of stored ECGs by opaque signed token (linked from the study dashboard's
+case table); the ECG_RENDER_RESOLVERS entry that serves them through ``ecg_render``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from ecg_render.options import RenderOptions
 from generator.core.harmonise import harmonise, viewing_spec
 from generator.models import ECG
 
-_PREVIEW_SALT = "generator.ecg-preview"
+_PREVIEW_SALT = "generator.ecg-preview"  # kept: tokens issued before the move stay valid
 
 
 def preview_token(ecg: ECG) -> str:
