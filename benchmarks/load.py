@@ -1,13 +1,16 @@
 """Benchmark: N simulated readers answering one study through gunicorn on PostgreSQL.
 
-Run: python -m benchmarks.load [--readers 50] [--workers 2] [--port 8765]
+Run: python -m benchmarks.load [--readers 50] [--think-s 10] [--workers 2] [--port 8765]
      [--database postgres://postgres@127.0.0.1:5432/ecg_turing_load]
 
 Loopback only and bounded: the benchmark creates (and drops first) its own database, sets up
 the offline demo store there, seeds an open paired study for the readers, starts gunicorn
 on 127.0.0.1 and lets every reader log in, consent and answer every item (item page, both
-panels, answer POST). It prints p50/p95 per request kind for one reader alone (the baseline)
-and for all readers at once, side by side, and judgments acknowledged vs stored.
+panels, answer POST). Readers arrive at random within the first ``--think-s`` seconds and
+look at each case for 0.5-1.5 x ``--think-s`` (real readers take about 18 s; 0 turns them
+into a closed-loop stress test). It prints p50/p95 per request kind for one reader alone
+(the baseline) and for all readers at once, side by side, and judgments acknowledged vs
+stored.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -44,6 +48,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--think-s", type=float, default=10.0, help="seconds per case")
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/ecg_turing_load")
     args = parser.parse_args()
     env = {**os.environ, "DATABASE_URL": args.database, "DEBUG": "0", "CELERY_BROKER_URL": ""}
@@ -53,13 +58,14 @@ def main() -> None:
     server = serve(env, args.port, args.workers, args.threads)
     base = f"http://127.0.0.1:{args.port}"
     try:
-        baseline = run_readers(base, readers[:1])
-        loaded = run_readers(base, readers[1:])
+        baseline = run_readers(base, readers[:1], args.think_s)
+        loaded = run_readers(base, readers[1:], args.think_s)
     finally:
         server.terminate()
         server.wait(timeout=30)
     stored = stored_judgments(env)
-    print(f"study: {len(readers)} readers enrolled, gunicorn {args.workers}x{args.threads}")
+    print(f"study: {len(readers)} readers enrolled, gunicorn {args.workers}x{args.threads}, "
+          f"{args.think_s:g} s per case")  # fmt: skip
     print(f"{'request':>12} | {'1 reader p50/p95 (ms)':>22} | "
           f"{f'{args.readers} readers p50/p95 (ms)':>24} | p95 ratio")  # fmt: skip
     for kind in KINDS:
@@ -157,12 +163,12 @@ class Outcome:
         self.seconds = 0.0
 
 
-def run_readers(base: str, readers: list[tuple[str, str]]) -> Outcome:
+def run_readers(base: str, readers: list[tuple[str, str]], think_s: float) -> Outcome:
     """Every (enrolment token, username) of ``readers`` works through their list at once."""
     outcome = Outcome()
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=len(readers)) as pool:
-        results = list(pool.map(lambda reader: read_study(base, *reader), readers))
+        results = list(pool.map(lambda reader: read_study(base, *reader, think_s), readers))
     outcome.seconds = time.perf_counter() - start
     for times, acknowledged, errors in results:
         for kind, values in times.items():
@@ -172,12 +178,14 @@ def run_readers(base: str, readers: list[tuple[str, str]]) -> Outcome:
     return outcome
 
 
-def read_study(base: str, token: str, username: str) -> tuple[dict, int, int]:
+def read_study(base: str, token: str, username: str, think_s: float) -> tuple[dict, int, int]:
     """Log in as ``username``, open the enrolment ``token``, consent, read the instructions
     and answer every item; returns (latencies by kind, answers acknowledged, errors)."""
     session = requests.Session()
     times: dict[str, list[float]] = defaultdict(list)
     acknowledged = errors = 0
+    rng = random.Random(token)
+    time.sleep(think_s * rng.random())  # readers arrive over the first case's time
     _post(session, f"{base}/accounts/login/", {"username": username, "password": PASSWORD})
     url = f"{base}/r/{token}/"
     for _ in range(1000):
@@ -196,6 +204,7 @@ def read_study(base: str, token: str, username: str) -> tuple[dict, int, int]:
                 image = session.get(base + panel, timeout=60)
                 times["panel"].append(_ms(started))
                 errors += image.status_code != 200
+            time.sleep(think_s * rng.uniform(0.5, 1.5))
             started = time.perf_counter()
             answer = _post(session, page.url, {
                 "answer": "top", "confidence": "3", "client_token": str(uuid.uuid4()),
