@@ -14,10 +14,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from assessment.stats.jackknife import ReaderFoms
-from assessment.stats.mrmc import FRRC, RRFC, RRRC, ModalityTest
+from assessment.stats.mrmc import FRRC, RRFC, RRRC, ModalityTest, f_test_p
 
 
 @dataclass(frozen=True)
@@ -117,4 +116,4 @@ def _f_test(ms_t: float, term: float, ndf: int, ddf: float) -> ModalityTest:
     if not term > 0:
         return ModalityTest(math.nan, ndf, ddf, math.nan)
     statistic = ms_t / term
-    return ModalityTest(statistic, ndf, ddf, float(stats.f.sf(statistic, ndf, ddf)))
+    return ModalityTest(statistic, ndf, ddf, f_test_p(statistic, ndf, ddf))

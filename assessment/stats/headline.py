@@ -39,9 +39,9 @@ def headline(result: DesignAnalysis, margin: tuple[float, float], alpha: float =
     if not result.accuracy.computable:
         return f"No primary analysis yet: {result.accuracy.reason}."
     analysis = result.accuracy.analysis
-    estimate, scope = _estimate_and_scope(analysis.generalisations)
-    readers = f"{result.n_readers} reader{'s' if result.n_readers != 1 else ''}"
-    opening = f"Across {readers} and {result.n_cases} cases, physicians " + WHAT_WAS_DONE[
+    estimate, scope = _estimate_and_scope(analysis)
+    readers = f"{analysis.n_readers} reader{'s' if analysis.n_readers != 1 else ''}"
+    opening = f"Across {readers} and {analysis.n_cases} cases, physicians " + WHAT_WAS_DONE[
         result.design
     ].format(estimate=percent(estimate.estimate))
     if not math.isfinite(estimate.se):
@@ -49,29 +49,36 @@ def headline(result: DesignAnalysis, margin: tuple[float, float], alpha: float =
     band = percent_range(*margin)
     return (
         f"{opening} (95% CI {percent_range(*estimate.ci95)}{scope}); "
-        + _verdict(estimate, band, alpha)
+        + _verdict(estimate, band, margin, alpha)
         + "."
     )
 
 
-def _estimate_and_scope(generalisations: dict) -> tuple[Estimate, str]:
-    (estimate,) = generalisations[RRRC].modalities
+def _estimate_and_scope(analysis) -> tuple[Estimate, str]:
+    (estimate,) = analysis.generalisations[RRRC].modalities
     if math.isfinite(estimate.se):
         return estimate, ""
-    (fixed,) = generalisations[FRRC].modalities
-    return fixed, ", this reader only"
+    (fixed,) = analysis.generalisations[FRRC].modalities
+    if analysis.n_readers == 1:
+        return fixed, ", this reader only"
+    return fixed, ", these readers only: their accuracies do not vary"
 
 
-def _verdict(estimate: Estimate, band: str, alpha: float) -> str:
+def _verdict(estimate: Estimate, band: str, margin: tuple[float, float], alpha: float) -> str:
     tost = f"TOST p {format_p(estimate.tost_p)}"
     chance = f"p {format_p(estimate.p_value)} against chance"
+    differs = estimate.p_value < alpha
+    direction = "better" if estimate.estimate > estimate.null else "worse"
     if estimate.within_margin:
-        return f"this is within the equivalence margin {band} ({tost})"
-    if estimate.p_value < alpha:
-        direction = "better" if estimate.estimate > estimate.null else "worse"
+        also = f", though {direction} than chance ({chance})" if differs else ""
+        return f"this is within the equivalence margin {band} ({tost}){also}"
+    low, high = estimate.ci90
+    outside = high < margin[0] or low > margin[1]
+    where = "outside" if outside else "not shown within"
+    if differs:
         return (
-            f"this is {direction} than chance ({chance}) and not within the equivalence "
-            f"margin {band} ({tost})"
+            f"this is {direction} than chance ({chance}) and {where} the equivalence margin "
+            f"{band} ({tost})"
         )
     return (
         f"this is neither shown within the equivalence margin {band} ({tost}) nor shown "

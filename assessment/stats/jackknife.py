@@ -47,6 +47,26 @@ def case_mean(values: np.ndarray) -> ReaderFoms:
     return ReaderFoms(fom, np.where(judged, left_out, fom[:, None]))
 
 
+def balanced_accuracy(correct: np.ndarray, positive: np.ndarray) -> ReaderFoms:
+    """Mean of the share right on positive cases and on negative cases (sensitivity and
+    specificity), per reader: unlike percent correct it does not depend on the class mix."""
+    positive = np.asarray(positive, dtype=bool)
+    correct = _matrix(correct, "correct")
+    sensitivity = case_mean(np.where(positive[None, :], correct, np.nan))
+    specificity = case_mean(np.where(~positive[None, :], correct, np.nan))
+    return ReaderFoms(
+        (sensitivity.fom + specificity.fom) / 2,
+        (sensitivity.leave_out + specificity.leave_out) / 2,
+    )
+
+
+def balanced_accuracy_usable(correct: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Readers with two judged cases of each class."""
+    positive = np.asarray(positive, dtype=bool)
+    judged = ~np.isnan(np.asarray(correct, dtype=float))
+    return ((judged & positive).sum(axis=1) >= 2) & ((judged & ~positive).sum(axis=1) >= 2)
+
+
 def case_mean_usable(values: np.ndarray) -> np.ndarray:
     """Readers (rows) with the two judged cases ``case_mean`` needs."""
     return (~np.isnan(np.asarray(values, dtype=float))).sum(axis=1) >= 2

@@ -324,6 +324,13 @@ def _interval(estimate: float, se: float, ppf, alpha: float) -> tuple[float, flo
     return estimate - half, estimate + half
 
 
+def f_test_p(statistic: float, ndf: int, ddf: float) -> float:
+    """Upper-tail p of F(ndf, ddf); with infinite ddf, ndf x F is chi-square on ndf df."""
+    if math.isinf(ddf):
+        return float(stats.chi2.sf(ndf * statistic, ndf))
+    return float(stats.f.sf(statistic, ndf, ddf))
+
+
 def difference_term(components: Components, n_readers: int, generalisation: str) -> float:
     """The error term of the modality comparison: Var(difference of two means) = 2 term / r."""
     c, r = components, n_readers
@@ -356,7 +363,7 @@ def _modality_test(components: Components, t: int, r: int, generalisation: str) 
         return ModalityTest(math.nan, t - 1, math.nan, math.nan)
     ddf = difference_ddf(components, t, r, generalisation)
     statistic = components.ms_modality / term
-    return ModalityTest(statistic, t - 1, ddf, float(stats.f.sf(statistic, t - 1, ddf)))
+    return ModalityTest(statistic, t - 1, ddf, f_test_p(statistic, t - 1, ddf))
 
 
 def _differences(

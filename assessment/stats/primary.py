@@ -7,10 +7,12 @@ reach the judgment frame. Figures of merit:
 * single design: accuracy, AUC of the signed confidence ratings, sensitivity (synthetic ECGs
   called synthetic) and specificity (real ECGs called real).
 
-With two or more generators each generator is a modality: paired, its own pairs; single, its
-synthetic ECGs together with the shared real ones. Label consistency compares the share of
-"consistent with the labels" answers about real and about synthetic ECGs as two modalities, so
-readers and cases (for pairs, the pair both answers refer to) stay matched.
+With two or more generators each generator is a modality: paired, accuracy on its own pairs;
+single, balanced accuracy (mean of sensitivity on its synthetic ECGs and specificity on the
+shared real ones, free of the class mix). Label consistency compares the share of "consistent
+with the labels" answers about real and about synthetic ECGs as two modalities of one OR
+analysis with random readers and cases (for pairs, answers about the same pair from different
+readers are correlated through the shared case).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import pandas as pd
 from assessment.stats.frame import positive_truth
 from assessment.stats.jackknife import (
     ReaderFoms,
+    balanced_accuracy,
+    balanced_accuracy_usable,
     case_mean,
     case_mean_usable,
     wilcoxon_auc,
@@ -180,7 +184,13 @@ class _Runner:
             return Analysis(None, "needs synthetic ECGs of at least two generators")
         shared = ~carries_generator  # real ECGs of the single design belong to every modality
         values = {name: correct.where((generators == name).to_numpy() | shared) for name in names}
-        return self.modalities("accuracy", values, CASE_MEAN)
+        if not shared.any():
+            return self.modalities("accuracy", values, CASE_MEAN)
+        # Single design: balanced accuracy, so a generator with fewer synthetic ECGs among
+        # the shared real ones is not favoured or penalised by the readers' response bias.
+        return self.modalities(
+            "balanced accuracy", values, _balanced_of(self.rows, carries_generator)
+        )
 
     def label_consistency(self) -> Analysis:
         source = self.rows["source_for_label_question"]
@@ -226,10 +236,23 @@ class _Fom:
 CASE_MEAN = _Fom(case_mean, case_mean_usable)
 
 
-def _auc_of(rows: pd.DataFrame, positive: np.ndarray) -> _Fom:
+def _balanced_of(rows: pd.DataFrame, positive: np.ndarray) -> _Fom:
+    truth = _case_truth(rows, positive)
+    return _Fom(
+        lambda values: balanced_accuracy(values, truth),
+        lambda values: balanced_accuracy_usable(values, truth),
+    )
+
+
+def _case_truth(rows: pd.DataFrame, positive: np.ndarray) -> np.ndarray:
     codes, cases = pd.factorize(rows["case"], sort=True)
     truth = np.zeros(len(cases), dtype=bool)
     truth[codes] = positive
+    return truth
+
+
+def _auc_of(rows: pd.DataFrame, positive: np.ndarray) -> _Fom:
+    truth = _case_truth(rows, positive)
     return _Fom(
         lambda scores: wilcoxon_auc(scores, truth),
         lambda scores: wilcoxon_auc_usable(scores, truth),

@@ -42,7 +42,9 @@ def stratified(
     """analyse_subset for every stratum of each stratifying variable (missing -> 'unknown').
 
     In the single design real ECGs carry no generator: a generator's stratum is its synthetic
-    ECGs together with all real ones, so its accuracy compares like with like.
+    ECGs together with all real ones (its detection block gives sensitivity on its own ECGs;
+    the accuracy mixes in the real ones in proportion, so compare generators with the primary
+    analysis' balanced accuracy).
     """
     keys = {column: rows[column].fillna(UNKNOWN).astype(str) for column in STRATA_COLUMNS}
     keys["experience"] = experience_labels(rows["reader_experience_years"], experience_bins)

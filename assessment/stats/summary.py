@@ -35,10 +35,10 @@ METHODS = {
     "margin when the 90% CI lies inside it",
     "auc": "empirical (Wilcoxon) AUC per reader of the signed confidence rating, OR-Hillis "
     "across readers",
-    "generators": "each generator a modality (single design: its synthetic ECGs with the "
-    "shared real ones); OR-Hillis F test of equal accuracy",
+    "generators": "each generator a modality (paired: accuracy on its pairs; single: balanced "
+    "accuracy, its synthetic ECGs with the shared real ones); OR-Hillis F test of equality",
     "label_consistency": "share of 'consistent with the labels' answers about real vs "
-    "synthetic ECGs as two modalities of one OR-Hillis analysis (matched by reader and case)",
+    "synthetic ECGs as two modalities of one OR-Hillis analysis (readers and cases random)",
     "sample_size": "Hillis & Obuchowski (2011): the pilot's variance components rescaled to "
     "c cases, power from the noncentral t distribution",
     "descriptive": "per reader and per stratum: share right with Clopper-Pearson interval "

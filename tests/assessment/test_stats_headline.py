@@ -45,7 +45,7 @@ def test_easy_study_is_better_than_chance():
     text = _headline(0.9, 20, design="single")
     assert "classified" in text and "of single ECGs correctly as real or synthetic" in text
     assert "this is better than chance (p < 0.0001 against chance)" in text
-    assert "not within the equivalence margin 40–60%" in text
+    assert "outside the equivalence margin 40–60%" in text
 
 
 def test_small_study_is_inconclusive():

@@ -1,7 +1,9 @@
 """The primary analysis' secondary questions: generators as modalities, label consistency."""
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy import stats
 
 from assessment.stats.frame import validate
 from assessment.stats.jackknife import case_mean
@@ -28,16 +30,50 @@ def test_a_generator_that_is_easier_to_spot_differs_from_the_other():
     assert difference.ci95[0] > 0
 
 
-def test_single_design_generator_modalities_share_the_real_ecgs():
+def test_single_design_generators_are_compared_on_balanced_accuracy():
     frame = _frame("single")
     first = frame[frame["round"] == 1]
     result = design_analysis(frame, "single", MARGIN).by_generator.analysis
+    assert result.fom_name == "balanced accuracy"
     real = first[first["truth"] == "real"]
+    specificity = real.groupby("reader")["correct"].mean()
     for index, name in enumerate(result.modality_names):
-        rows = first[(first["generator"] == name) | (first["truth"] == "real")]
-        expected = rows.groupby("reader")["correct"].mean().to_numpy()
-        np.testing.assert_allclose(result.reader_foms[index], expected)
+        own = first[first["generator"] == name].groupby("reader")["correct"].mean()
+        np.testing.assert_allclose(result.reader_foms[index], (own + specificity) / 2)
     assert len(real) > 0 and real["generator"].isna().all()
+
+
+def test_response_bias_does_not_make_generators_differ():
+    # Every reader is right on 30% of each generator's synthetic ECGs and 80% of real ones,
+    # while the generators contribute 30 and 10 synthetic ECGs: percent correct over
+    # "own synthetic + all real" would differ (0.59 vs 0.70); balanced accuracy does not.
+    rows = []
+    for reader in range(12):
+        for generator, count in (("SSSD-ECG-nle", 30), ("DeepFake-ECG", 10), (None, 40)):
+            right = round(count * (0.8 if generator is None else 0.3))
+            for index in range(count):
+                truth = "real" if generator is None else "synthetic"
+                correct = (index + reader) % count < right
+                answer = truth if correct else ("synthetic" if truth == "real" else "real")
+                rows.append({"reader": f"r{reader}", "item": f"{reader}-{generator}-{index}",
+                             "case": f"{generator}-{index}", "round": 1, "design": "single",
+                             "truth": truth, "answer": answer, "generator": generator})  # fmt: skip
+    result = design_analysis(validate(pd.DataFrame(rows)), "single", MARGIN).by_generator
+    (difference,) = result.analysis.primary.differences
+    assert difference.estimate == pytest.approx(0.0, abs=1e-12)
+    assert difference.p_value > 0.5
+
+
+def test_an_interaction_free_comparison_uses_the_chi_square_limit():
+    # Both readers score 4/6 on a and 3/6 on b: no reader x modality interaction.
+    a = np.array([[0, 1, 1, 0, 1, 1], [0, 1, 1, 1, 1, 0]], dtype=float)
+    b = np.array([[1, 1, 0, 0, 1, 0], [1, 0, 0, 1, 0, 1]], dtype=float)
+    analysis = or_analysis([case_mean(a), case_mean(b)], ["a", "b"], fom_name="accuracy")
+    test = analysis.primary.test
+    assert analysis.components.ms_modality_readers == pytest.approx(0.0, abs=1e-15)
+    assert test.ddf == float("inf")
+    assert test.statistic > 0
+    assert test.p_value == pytest.approx(stats.chi2.sf(test.statistic, 1))
 
 
 def test_label_consistency_compares_real_and_synthetic_matched_by_case():
