@@ -184,8 +184,12 @@ class RetiringUserAdmin(UserAdmin):
     def retire_readers(self, request: HttpRequest, queryset) -> None:
         for user in queryset:
             name = user.get_username()
-            reader_retire(reader=user)
-            self.message_user(request, f"Retired {name} as {user.get_username()}.")
+            try:
+                reader_retire(reader=user)
+            except AssessmentError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, f"Retired {name} as {user.get_username()}.")
 
 
 admin.site.unregister(get_user_model())

@@ -6,6 +6,7 @@ under a key that changes with every new or revised judgment, so it never lags th
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +22,7 @@ from assessment.analysis_frames import (
     revisions_frame,
     unaware_frame,
 )
-from assessment.models import Case, Judgment, Study
+from assessment.models import Case, JudgmentRevision, Study
 from assessment.previews import preview_token_of_id
 from assessment.reports.charts import DESIGN_TITLES
 from assessment.reports.csv_report import judgments_csv
@@ -47,14 +48,22 @@ def study_report_summary(study: Study, frame: pd.DataFrame) -> dict:
     return study_summary(frame, margin=study.equivalence_margin, unaware=unaware_frame(study))
 
 
-def cached_study_summary(study: Study, frame: pd.DataFrame) -> dict:
-    """``study_report_summary``, recomputed only after a judgment was added or revised."""
-    stamp = Judgment.objects.filter(assignment__enrolment__study=study).aggregate(
-        n=Count("id"), last=Max("updated_at")
+def summary_cache_key(study: Study) -> str:
+    """Changes with every accepted submit (the append-only revisions only grow), with any
+    judgment row change, with the readers' names (a retired reader is renamed) and margin."""
+    stamp = JudgmentRevision.objects.filter(judgment__assignment__enrolment__study=study).aggregate(
+        n=Count("id"), last=Max("judgment__updated_at")
     )
     last = int(stamp["last"].timestamp() * 1e6) if stamp["last"] else 0
+    names = study.enrolments.order_by("reader_index").values_list("reader__username", flat=True)
+    readers = hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
     low, high = study.equivalence_margin
-    key = f"study-summary-{study.pk}-{stamp['n']}-{last}-{low:g}-{high:g}"
+    return f"study-summary-{study.pk}-{stamp['n']}-{last}-{readers}-{low:g}-{high:g}"
+
+
+def cached_study_summary(study: Study, key: str, frame: pd.DataFrame) -> dict:
+    """``study_report_summary``, computed only when ``key`` (taken before ``frame`` was
+    read, so a judgment committed in between only forces one more recomputation) is new."""
     summary = cache.get(key)
     if summary is None:
         summary = study_report_summary(study, frame)
@@ -216,8 +225,9 @@ class Dashboard:
 
 def study_dashboard(study: Study) -> Dashboard:
     """Reader progress and the running statistics of ``study`` in a fixed number of queries."""
+    key = summary_cache_key(study)
     frame = judgments_frame(study)
-    summary = cached_study_summary(study, frame)
+    summary = cached_study_summary(study, key, frame)
     previews = _previews(study) if summary["designs"] else {}
     low, high = summary["meta"]["margin"]
     return Dashboard(

@@ -156,6 +156,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+if DEBUG:  # Django's debug pages use inline scripts: report, do not block, when asked for them
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = CONTENT_SECURITY_POLICY
+    CONTENT_SECURITY_POLICY = None
 
 REST_FRAMEWORK = {
     # Session only (the browser's login); no Basic auth, which would bypass login throttling.
@@ -196,10 +199,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(env_str("CELERY_VISIBILITY_TIMEOUT_S", "21600") or 21600)
 }
-CELERY_TASK_ROUTES = {
-    "generator.tasks.run_sampling_chunk": {"queue": "gpu"},
-    "generator.tasks.requeue_expired_sampling_jobs": {"queue": "default"},
-}
+# Both sampling tasks go to the queue the sampling workers consume (README's command line).
+CELERY_TASK_ROUTES = {"generator.tasks.*": {"queue": "gpu"}}
 # A sampling worker renews its lease every third of this while it runs a chunk; a job whose
 # lease ran out (dead worker) is queued again by beat every half lease and at worker start.
 SAMPLING_LEASE_S = env_int("SAMPLING_LEASE_S", 120)

@@ -10,6 +10,7 @@ the job again and another worker fills in exactly the missing samples. Queueing 
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from generator.records.types import EcgRecord
 from generator.services import ecg_import
 
 ProgressCallback = Callable[[int, int], None]
+logger = logging.getLogger(__name__)
 
 
 class SamplingJobError(ValueError):
@@ -153,15 +155,23 @@ def lease_seconds() -> float:
 
 def lease_is_live(job: SamplingJob) -> bool:
     """Whether a worker holds an unexpired lease on the job (as last read)."""
-    return job.lease_expires_at is not None and job.lease_expires_at > timezone.now()
+    return (
+        bool(job.lease_owner)
+        and job.lease_expires_at is not None
+        and job.lease_expires_at > timezone.now()
+    )
 
 
 def sampling_job_claim(*, job_id: int, owner: str) -> bool:
     """Take (or renew) the job's lease for ``owner`` with one conditional UPDATE: only a
     queued or running job whose lease is free, expired or already ``owner``'s."""
     now = timezone.now()
+    # Free (no owner: between chunks, or never run), expired (dead worker) or our own.
     claimable = (
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now) | Q(lease_owner=owner)
+        Q(lease_owner="")
+        | Q(lease_expires_at__isnull=True)
+        | Q(lease_expires_at__lt=now)
+        | Q(lease_owner=owner)
     )
     updated = SamplingJob.objects.filter(
         claimable,
@@ -176,23 +186,32 @@ def sampling_job_claim(*, job_id: int, owner: str) -> bool:
 
 
 def sampling_job_release(*, job_id: int, owner: str, **changes) -> None:
-    """Give the lease back (with any final field ``changes``) if ``owner`` still holds it."""
+    """Give the lease back (with any final field ``changes``) if ``owner`` still holds it.
+
+    While the job runs on, the expiry stays one lease ahead: if the task queued for the next
+    chunk never arrives (the broker lost it), the job counts as expired then and is queued
+    again."""
+    finished = changes.get("status", SamplingJob.Status.RUNNING) != SamplingJob.Status.RUNNING
     SamplingJob.objects.filter(pk=job_id, lease_owner=owner).update(
-        lease_owner="", lease_expires_at=None, **changes
+        lease_owner="", lease_expires_at=None if finished else _lease_end(), **changes
     )
+
+
+def _lease_end():
+    return timezone.now() + timedelta(seconds=lease_seconds())
 
 
 def sampling_jobs_release_expired() -> list[int]:
-    """Free the leases of running jobs whose worker died (lease ran out); their ids, for
-    ``tasks.requeue_expired_sampling_jobs`` to queue again."""
+    """Running jobs whose lease ran out (a dead worker, or a next-chunk task that never came):
+    their expiry moves one lease ahead (so a failed re-queue is retried then) and their ids
+    are returned for ``tasks.requeue_expired_sampling_jobs`` to queue again."""
     now = timezone.now()
-    expired = SamplingJob.objects.filter(
-        status=SamplingJob.Status.RUNNING, lease_expires_at__lt=now
-    )
+    running = SamplingJob.objects.filter(status=SamplingJob.Status.RUNNING)
+    expired = running.filter(lease_expires_at__lt=now)
     released = []
     for job_id in expired.values_list("pk", flat=True):
         if SamplingJob.objects.filter(pk=job_id, lease_expires_at__lt=now).update(
-            lease_owner="", lease_expires_at=None
+            lease_owner="", lease_expires_at=_lease_end()
         ):
             released.append(job_id)
     return released
@@ -222,7 +241,11 @@ class _Heartbeat:
     def _beat(self) -> None:
         try:
             while not self.stop.wait(lease_seconds() / 3):
-                sampling_job_claim(job_id=self.job_id, owner=self.owner)
+                try:
+                    sampling_job_claim(job_id=self.job_id, owner=self.owner)
+                except DatabaseError:  # a database blip: try again at the next beat
+                    logger.warning("lease renewal of job %s failed", self.job_id, exc_info=True)
+                    connection.close()
         finally:
             connection.close()  # this thread's own database connection
 

@@ -3,6 +3,8 @@ primary keys and call the services in ``sampling_jobs``)."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from celery.signals import worker_ready
 from django.db import transaction
@@ -16,6 +18,8 @@ from generator.sampling_jobs import (
     sampling_job_run_chunk,
     sampling_jobs_release_expired,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -57,10 +61,15 @@ def sampling_job_requeue(*, job: SamplingJob) -> None:
 @shared_task(name="generator.tasks.requeue_expired_sampling_jobs")
 def requeue_expired_sampling_jobs() -> list[int]:
     """Queue again the jobs whose worker died holding the lease (Celery beat runs this)."""
-    released = sampling_jobs_release_expired()
-    for job_id in released:
-        sampling_job_enqueue(job=SamplingJob.objects.get(pk=job_id))
-    return released
+    queued = []
+    for job_id in sampling_jobs_release_expired():
+        try:
+            sampling_job_enqueue(job=SamplingJob.objects.get(pk=job_id))
+        except Exception:  # the broker is down: the job expires again and is retried then
+            logger.warning("re-queueing sampling job %s failed", job_id, exc_info=True)
+        else:
+            queued.append(job_id)
+    return queued
 
 
 @worker_ready.connect

@@ -5,8 +5,10 @@ from django.db import migrations, models
 
 
 def backfill(apps, schema_editor):
-    """Earlier judgments get their current state as revision 0; consented enrolments get
-    the reader's profile as it stands now (the best record there is)."""
+    """Earlier judgments get their current state as one revision, numbered by how often it
+    had changed (earlier states were not kept: the history of a changed judgment starts at
+    its latest state); consented enrolments get the reader's profile as it stands now (the
+    best record there is)."""
     Judgment = apps.get_model("assessment", "Judgment")
     JudgmentRevision = apps.get_model("assessment", "JudgmentRevision")
     Enrolment = apps.get_model("assessment", "Enrolment")
@@ -14,7 +16,7 @@ def backfill(apps, schema_editor):
     JudgmentRevision.objects.bulk_create(
         JudgmentRevision(
             judgment_id=j.pk,
-            number=0,
+            number=j.revisions,
             client_token=j.client_token,
             answer=j.answer,
             confidence=j.confidence,

@@ -3,6 +3,36 @@
 import assessment.models
 import django.core.validators
 from django.db import migrations, models
+from django.db.models import F, Q
+
+# Rows the new constraints refuse; named before they are added, so a deployment stops with
+# a message that says which rows to correct instead of a bare IntegrityError.
+_STUDY_OUT_OF_RANGE = (
+    Q(seed__lt=0)
+    | Q(synthetic_share__lt=0) | Q(synthetic_share__gt=1)
+    | Q(repeat_share__lt=0) | Q(repeat_share__gt=1)
+    | Q(quality_scale_max__lt=2) | Q(quality_scale_max__gt=10)
+    | Q(attention_checks__gt=50) | Q(repeat_min_distance__gt=1000)
+    | Q(block_count__lt=1) | Q(block_count__gt=100)
+    | Q(equivalence_low__lte=0) | Q(equivalence_low__gte=0.5)
+    | Q(equivalence_high__lte=0.5) | Q(equivalence_high__gte=1)
+)
+_JUDGMENT_OUT_OF_RANGE = (
+    ~Q(round__in=(1, 2)) | Q(confidence__lt=1) | Q(confidence__gt=6) | Q(quality__lt=1)
+    | Q(quality__gt=10) | Q(answered_at__lt=F("shown_at"))
+)
+
+
+def refuse_rows_out_of_range(apps, schema_editor):
+    Study = apps.get_model("assessment", "Study")
+    Judgment = apps.get_model("assessment", "Judgment")
+    studies = list(Study.objects.filter(_STUDY_OUT_OF_RANGE).values_list("pk", flat=True))
+    judgments = list(Judgment.objects.filter(_JUDGMENT_OUT_OF_RANGE).values_list("pk", flat=True))
+    if studies or judgments:
+        raise RuntimeError(
+            "rows outside the study and judgment rules must be corrected before this "
+            f"migration: studies {studies[:50]}, judgments {judgments[:50]}"
+        )
 
 
 class Migration(migrations.Migration):
@@ -12,6 +42,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(refuse_rows_out_of_range, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='study',
             name='attention_checks',

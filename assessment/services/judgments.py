@@ -90,7 +90,8 @@ def judgment_submit(
         reason=reason,
     )
     existing = Judgment.objects.filter(assignment=assignment, round=assignment.round).first()
-    now = timezone.now()
+    # Never before the item was shown, even if the host that stamped shown_at runs ahead.
+    now = max(timezone.now(), assignment.shown_at or timezone.now())
     if existing is not None:
         if not (study.allow_answer_changes and assignment.phase == Assignment.Phase.MAIN):
             raise AlreadyAnsweredError("this item is already answered")

@@ -87,8 +87,10 @@ def reader_retire(*, reader: AbstractBaseUser) -> AbstractBaseUser:
     """Deactivate a reader and pseudonymise the account (username ``retired-<id>``, no name or
     e-mail, no stored profile). Their enrolments and judgments stay, with the profile each
     enrolment recorded at consent; nothing is deleted."""
+    if reader.is_staff or reader.is_superuser:
+        raise StudyStateError(f"{reader.get_username()} is staff: retire readers only")
     reader.is_active = False
-    setattr(reader, reader.USERNAME_FIELD, f"retired-{reader.pk}")
+    setattr(reader, reader.USERNAME_FIELD, _free_pseudonym(reader))
     for field in ("first_name", "last_name", "email"):
         if hasattr(reader, field):
             setattr(reader, field, "")
@@ -96,3 +98,13 @@ def reader_retire(*, reader: AbstractBaseUser) -> AbstractBaseUser:
     reader.save()
     ReaderProfile.objects.filter(user=reader).delete()
     return reader
+
+
+def _free_pseudonym(reader: AbstractBaseUser) -> str:
+    """``retired-<id>``, with a suffix in the unlikely case that name is taken."""
+    users = type(reader).objects.exclude(pk=reader.pk)
+    name, suffix = f"retired-{reader.pk}", 1
+    while users.filter(**{reader.USERNAME_FIELD: name}).exists():
+        suffix += 1
+        name = f"retired-{reader.pk}-{suffix}"
+    return name

@@ -12,6 +12,7 @@ from django.db.models import ProtectedError
 from django.urls import reverse
 
 from assessment.analysis_frames import judgments_frame
+from assessment.errors import StudyStateError
 from assessment.models import Enrolment, Judgment, JudgmentRevision, ReaderProfile, Study
 from assessment.reporting import study_export
 from assessment.services import reader_retire
@@ -98,3 +99,30 @@ def test_a_later_profile_change_does_not_restratify_the_study(small_store, reade
         after["reader_experience_years"], before["reader_experience_years"]
     )
     pd.testing.assert_series_equal(after["reader_specialty"], before["reader_specialty"])
+
+
+def test_staff_are_not_retired_and_a_taken_pseudonym_is_avoided(
+    small_store, admin, reader_a, reader_b
+):
+    with pytest.raises(StudyStateError, match="staff"):
+        reader_retire(reader=admin)
+    reader_b.username = f"retired-{reader_a.pk}"
+    reader_b.save()
+    reader_retire(reader=reader_a)
+    reader_a.refresh_from_db()
+    assert reader_a.username == f"retired-{reader_a.pk}-2"
+
+
+def test_the_cached_dashboard_summary_follows_a_retired_readers_new_name(
+    client_admin, small_store, reader_a, reader_b
+):
+    study = seed()
+    answer_all(study, alice_right_bob_alternates)
+    url = reverse("reports:dashboard", args=[study.pk])
+    assert (
+        "alice"
+        in client_admin.get(url).context["dashboard"].summary["designs"]["paired"]["by_reader"]
+    )
+    reader_retire(reader=reader_a)
+    readers = client_admin.get(url).context["dashboard"].summary["designs"]["paired"]["by_reader"]
+    assert "alice" not in readers and f"retired-{reader_a.pk}" in readers

@@ -136,7 +136,7 @@ LEASE_S = 4
 
 def _worker(env: dict, name: str, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "gpu,default",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "gpu",
          "-P", "solo", "-n", f"{name}@%h", "--loglevel", "WARNING", *extra],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -20,6 +20,7 @@ from generator.sampling_jobs import (
     sampling_job_cancel,
     sampling_job_claim,
     sampling_job_create,
+    sampling_job_release,
     sampling_job_run,
     sampling_job_run_chunk,
 )
@@ -191,3 +192,21 @@ def test_an_expired_lease_is_requeued_and_the_job_resumes(
     job.refresh_from_db()
     assert (job.status, job.done, job.lease_owner) == ("done", 5, "")
     assert sorted(job.ecgs.values_list("job_index", flat=True)) == [0, 1, 2, 3, 4]
+
+
+def test_a_job_whose_next_chunk_task_was_lost_is_requeued(
+    checkpoint, django_capture_on_commit_callbacks
+):
+    job = make_job(checkpoint)
+    assert sampling_job_run_chunk(job_id=job.pk, owner="worker-a") == "more"
+    job.refresh_from_db()
+    assert job.lease_owner == "" and job.lease_expires_at is not None  # free, but not forever
+    assert sampling_job_claim(job_id=job.pk, owner="worker-b")  # the next task may take it
+    sampling_job_release(job_id=job.pk, owner="worker-b")
+    # The task for the next chunk never arrives: once the lease time has passed, it is queued.
+    SamplingJob.objects.filter(pk=job.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks() as queued:
+        assert requeue_expired_sampling_jobs() == [job.pk]
+    assert len(queued) == 1
