@@ -142,6 +142,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
 if env_bool("BEHIND_HTTPS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Login lockouts count per client, not per proxy address.
+    AXES_CLIENT_IP_CALLABLE = "config.client_ip.forwarded_client_ip"
 # Content Security Policy: scripts only from this site, nothing framed or framing; inline
 # style attributes stay allowed (the admin uses them), inline scripts do not.
 CONTENT_SECURITY_POLICY = {

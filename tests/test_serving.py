@@ -8,6 +8,7 @@ import base64
 import pytest
 from django.urls import reverse
 
+from config.client_ip import forwarded_client_ip
 from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +64,9 @@ def test_api_refuses_basic_auth(client, admin):
     credentials = base64.b64encode(f"admin:{PASSWORD}".encode()).decode()
     response = client.get("/api/studies/", HTTP_AUTHORIZATION=f"Basic {credentials}")
     assert response.status_code == 403
+
+
+def test_behind_a_proxy_the_lockout_counts_the_client_the_proxy_saw(rf):
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7", REMOTE_ADDR="10.0.0.2")
+    assert forwarded_client_ip(request) == "203.0.113.7"
+    assert forwarded_client_ip(rf.get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"

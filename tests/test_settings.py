@@ -96,3 +96,11 @@ def test_deployment_check_is_clean_in_production_mode():
 )
 def test_suite_runs_on_postgresql(db):
     assert connection.vendor == "postgresql"
+
+
+def test_behind_a_proxy_axes_reads_the_forwarded_client_address(tmp_path):
+    code = "print(getattr(s, 'AXES_CLIENT_IP_CALLABLE', None))"
+    plain = load_settings(code, ECG_VAR_DIR=str(tmp_path))
+    proxied = load_settings(code, ECG_VAR_DIR=str(tmp_path), BEHIND_HTTPS_PROXY="1")
+    assert plain.stdout.strip() == "None"
+    assert proxied.stdout.strip() == "config.client_ip.forwarded_client_ip"
