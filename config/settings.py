@@ -206,6 +206,8 @@ CELERY_TASK_ROUTES = {"generator.tasks.*": {"queue": "gpu"}}
 # A sampling worker renews its lease every third of this while it runs a chunk; a job whose
 # lease ran out (dead worker) is queued again by beat every half lease and at worker start.
 SAMPLING_LEASE_S = env_int("SAMPLING_LEASE_S", 120)
+# A chunk still running after this long stops renewing its lease (a hung device call).
+SAMPLING_CHUNK_MAX_S = env_int("SAMPLING_CHUNK_MAX_S", 3600)
 CELERY_BEAT_SCHEDULE = {
     "requeue-expired-sampling-jobs": {
         "task": "generator.tasks.requeue_expired_sampling_jobs",

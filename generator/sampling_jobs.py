@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -222,15 +223,18 @@ def runner_name(task_id: str | None = None) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{task_id or 'local'}"
 
 
-class _Heartbeat:
-    """Renews the lease every third of its length from a thread while a chunk runs."""
+class Heartbeat:
+    """Renews the lease every third of its length from a thread while a chunk runs, for at
+    most ``settings.SAMPLING_CHUNK_MAX_S``: a chunk hung past that (a stuck device call)
+    lets its lease run out, so the job moves to another worker instead of staying held."""
 
     def __init__(self, job_id: int, owner: str):
         self.job_id, self.owner = job_id, owner
         self.stop = threading.Event()
+        self.renewals = 0
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
-    def __enter__(self) -> _Heartbeat:
+    def __enter__(self) -> Heartbeat:
         self.thread.start()
         return self
 
@@ -239,10 +243,16 @@ class _Heartbeat:
         self.thread.join()
 
     def _beat(self) -> None:
+        deadline = time.monotonic() + float(settings.SAMPLING_CHUNK_MAX_S)
         try:
             while not self.stop.wait(lease_seconds() / 3):
+                if time.monotonic() > deadline:
+                    logger.warning("chunk of job %s exceeds its time; lease left to expire",
+                                   self.job_id)  # fmt: skip
+                    return
                 try:
                     sampling_job_claim(job_id=self.job_id, owner=self.owner)
+                    self.renewals += 1
                 except DatabaseError:  # a database blip: try again at the next beat
                     logger.warning("lease renewal of job %s failed", self.job_id, exc_info=True)
                     connection.close()
@@ -274,7 +284,7 @@ def sampling_job_run_chunk(
     missing = _missing_chunks(job)
     if missing:
         try:
-            with _Heartbeat(job_id, owner):
+            with Heartbeat(job_id, owner):
                 backend = backend or get_backend(job.backend, **job.backend_options)
                 _run_chunk(job, backend, missing[0])
         except Exception as exc:

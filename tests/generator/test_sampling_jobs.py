@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -15,6 +16,7 @@ from generator.core.leads import einthoven_error
 from generator.models import ECG, SamplingJob
 from generator.records.types import EcgRecord
 from generator.sampling_jobs import (
+    Heartbeat,
     SamplingJobError,
     _run_chunk,
     sampling_job_cancel,
@@ -210,3 +212,20 @@ def test_a_job_whose_next_chunk_task_was_lost_is_requeued(
     with django_capture_on_commit_callbacks() as queued:
         assert requeue_expired_sampling_jobs() == [job.pk]
     assert len(queued) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_renews_the_lease_but_not_past_the_chunk_time_limit(checkpoint, settings):
+    settings.SAMPLING_LEASE_S = 1.5
+    settings.SAMPLING_CHUNK_MAX_S = 3.0
+    job = make_job(checkpoint)
+    assert sampling_job_claim(job_id=job.pk, owner="worker-a")
+    with Heartbeat(job.pk, "worker-a") as beat:
+        time.sleep(2.0)  # longer than one lease
+        renewed = SamplingJob.objects.get(pk=job.pk).lease_expires_at
+        assert renewed > timezone.now()  # kept alive while the chunk runs
+        time.sleep(3.5)  # past the chunk time limit and one more lease: no renewals
+    held = SamplingJob.objects.get(pk=job.pk)
+    assert beat.renewals >= 2
+    assert held.lease_owner == "worker-a" and held.lease_expires_at < timezone.now()
+    assert sampling_job_claim(job_id=job.pk, owner="worker-b")  # another worker may take it
