@@ -22,7 +22,6 @@ import random
 import re
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -56,8 +55,7 @@ def main() -> None:
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     recreate_database(args.database)
     readers = setup_study(env, args.readers + 1)
-    access_log = Path(tempfile.mkdtemp(prefix="load-")) / "access.log"
-    server = serve(env, args.port, args.workers, args.threads, access_log)
+    server = serve(env, args.port, args.workers, args.threads)
     base = f"http://127.0.0.1:{args.port}"
     try:
         baseline = run_readers(base, readers[:1], args.think_s)
@@ -80,10 +78,6 @@ def main() -> None:
           f"duplicates {stored['duplicates']}, lost {acknowledged - stored['total']}, "
           f"errors (5xx or refused) {baseline.errors + loaded.errors}")  # fmt: skip
     print(f"wall time with {args.readers} readers: {loaded.seconds:.1f} s")
-    server_side = server_times(access_log)
-    print("server time (gunicorn, both runs) p50/p95 (ms): " + ", ".join(
-        f"{kind} {p50:.1f}/{p95:.1f}" for kind, (p50, p95) in server_side.items()
-    ))  # fmt: skip
 
 
 def recreate_database(url: str) -> None:
@@ -141,13 +135,11 @@ def setup_study(env: dict, n_readers: int) -> list[tuple[str, str]]:
     return [tuple(pair) for pair in json.loads(done.stdout.strip().splitlines()[-1])]
 
 
-def serve(env: dict, port: int, workers: int, threads: int, access_log: Path) -> subprocess.Popen:
-    """gunicorn on 127.0.0.1:``port`` logging each request's path and server time (s) to
-    ``access_log``, waited for until it answers."""
+def serve(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1:``port``, waited for until it answers."""
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
-         f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-         "--access-logfile", str(access_log), "--access-logformat", "%(m)s %(U)s %(L)s"],
+         f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -239,18 +231,6 @@ def _post(
     return session.post(
         url, data=data, headers={"Referer": url}, timeout=60, allow_redirects=follow
     )
-
-
-def server_times(access_log: Path) -> dict[str, tuple[float, float]]:
-    """p50/p95 of the server-side request time per request kind, from gunicorn's log."""
-    times: dict[str, list[float]] = defaultdict(list)
-    for line in access_log.read_text().splitlines():
-        method, path, seconds = line.split()
-        if path.startswith("/item/"):
-            times["answer POST" if method == "POST" else "item page"].append(1000 * float(seconds))
-        elif path.startswith("/panel/"):
-            times["panel"].append(1000 * float(seconds))
-    return {kind: _quantiles(times[kind]) for kind in KINDS}
 
 
 def _ms(started: float) -> float:
