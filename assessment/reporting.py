@@ -29,7 +29,7 @@ from assessment.reports.csv_report import judgments_csv
 from assessment.reports.html_report import render_html_report
 from assessment.reports.json_report import summary_json
 from assessment.stats.frame import validate
-from assessment.stats.summary import study_summary
+from assessment.stats.summary import random_readers, study_summary
 
 EXPORT_FORMATS = ("csv", "json", "html", "history")
 
@@ -293,7 +293,7 @@ def _unaware_rows(unaware: dict) -> list[SourceComparison]:
     for name, analysis in unaware.items():
         if not analysis["computable"]:
             continue
-        primary = analysis["generalisations"]["random_readers_random_cases"]
+        primary = random_readers(analysis)
         real, synthetic = primary["modalities"]
         (difference,) = primary["differences"]
         rows.append(SourceComparison(name.replace("_", " "), real, synthetic, difference))
@@ -370,7 +370,7 @@ def _primary_estimate(analysis: dict) -> dict | None:
     """The random-readers random-cases estimate of a one-modality analysis, if computable."""
     if not analysis["computable"]:
         return None
-    (estimate,) = analysis["generalisations"]["random_readers_random_cases"]["modalities"]
+    (estimate,) = random_readers(analysis)["modalities"]
     return estimate
 
 

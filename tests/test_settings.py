@@ -20,10 +20,17 @@ PRODUCTION_ENV = {
 }
 
 
+def clean_environment() -> dict[str, str]:
+    """This process's environment without the test run's database and broker, and without
+    the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE (it must not leak into a deployment check)."""
+    unset = {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {k: v for k, v in os.environ.items() if k not in unset}
+
+
 def load_settings(
     code: str = "print(s.DATABASES['default']['ENGINE'])", **env: str
 ) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    clean = clean_environment()
     return subprocess.run(
         [sys.executable, "-c", f"import config.settings as s; {code}"],
         cwd=ROOT,
@@ -76,9 +83,7 @@ def test_debug_is_off_unless_asked(tmp_path):
 
 
 def test_deployment_check_is_clean_in_production_mode():
-    # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE must not leak into a deployment check.
-    unset = {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    clean = {k: v for k, v in os.environ.items() if k not in unset}
+    clean = clean_environment()
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

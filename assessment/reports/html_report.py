@@ -12,6 +12,7 @@ from plotly.offline import get_plotlyjs
 from assessment.reports import charts
 from assessment.stats.frame import validate
 from assessment.stats.headline import format_p
+from assessment.stats.summary import random_readers
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
@@ -184,7 +185,7 @@ def _components_table(analysis: dict) -> str:
 def _generators(analysis: dict) -> str:
     if not analysis["computable"]:
         return f'<h3>Generators</h3><p class="note">{_text(analysis["reason"])}.</p>'
-    primary = analysis["generalisations"]["random_readers_random_cases"]
+    primary = random_readers(analysis)
     rows = [_estimate_row(estimate["name"], estimate) for estimate in primary["modalities"]]
     rows += [_estimate_row(f"difference {d['name']}", d) for d in primary["differences"]]
     test = primary["test"]
@@ -200,7 +201,7 @@ def _label_consistency(analysis: dict) -> str:
     title = "<h3>Consistency with the stated diagnosis</h3>"
     if not analysis["computable"]:
         return f'{title}<p class="note">{_text(analysis["reason"])}.</p>'
-    primary = analysis["generalisations"]["random_readers_random_cases"]
+    primary = random_readers(analysis)
     rows = [
         (f"'Consistent' for {e['name']} ECGs", _num(e["estimate"]), _interval(e["ci95"]))
         for e in primary["modalities"]
@@ -313,7 +314,7 @@ def _unaware(unaware: dict) -> str:
         if not analysis["computable"]:
             rows.append((name.replace("_", " "), f"not computable: {analysis['reason']}", "", ""))
             continue
-        primary = analysis["generalisations"]["random_readers_random_cases"]
+        primary = random_readers(analysis)
         real, synthetic = primary["modalities"]
         (difference,) = primary["differences"]
         rows.append(

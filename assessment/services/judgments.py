@@ -140,18 +140,14 @@ def _record(
     active_time_ms: int | None,
     answer_changes: int,
 ) -> None:
-    """Append this submit to the judgment's history (a reused token raises IntegrityError)."""
+    """Append this submit to the judgment's history; a token already used is an AnswerError."""
     try:
         with transaction.atomic():
             JudgmentRevision.objects.create(
                 judgment=judgment,
                 number=number,
                 client_token=client_token,
-                answer=valid.answer,
-                confidence=valid.confidence,
-                label_consistent=valid.label_consistent,
-                quality=valid.quality,
-                reason=valid.reason,
+                **_answer_fields(valid),
                 answered_at=answered_at,
                 active_time_ms=active_time_ms,
                 answer_changes=answer_changes,
@@ -160,12 +156,20 @@ def _record(
         raise AnswerError("client_token", "this token was already used for another item") from exc
 
 
+def _answer_fields(valid: Answer) -> dict:
+    """The answer's fields, as Judgment and JudgmentRevision both store them."""
+    return {
+        "answer": valid.answer,
+        "confidence": valid.confidence,
+        "label_consistent": valid.label_consistent,
+        "quality": valid.quality,
+        "reason": valid.reason,
+    }
+
+
 def _apply(judgment: Judgment, valid: Answer) -> None:
-    judgment.answer = valid.answer
-    judgment.confidence = valid.confidence
-    judgment.label_consistent = valid.label_consistent
-    judgment.quality = valid.quality
-    judgment.reason = valid.reason
+    for field, value in _answer_fields(valid).items():
+        setattr(judgment, field, value)
 
 
 def _add(a: int | None, b: int | None) -> int | None:

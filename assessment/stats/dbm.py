@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assessment.stats.jackknife import ReaderFoms
-from assessment.stats.mrmc import FRRC, RRFC, RRRC, ModalityTest, f_test_p
+from assessment.stats.mrmc import FRRC, RRFC, RRRC, ModalityTest, f_test
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,9 @@ def dbm_analysis(foms: list[ReaderFoms]) -> DbmAnalysis:
     random_term = ms.tr + max(ms.tc - ms.trc, 0.0)
     hillis_ddf = random_term**2 / (ms.tr**2 / ((t - 1) * (r - 1))) if ms.tr > 0 else math.inf
     tests = {
-        RRRC: _f_test(ms.t, random_term, t - 1, hillis_ddf),
-        FRRC: _f_test(ms.t, ms.tc, t - 1, float((t - 1) * (c - 1))),
-        RRFC: _f_test(ms.t, ms.tr, t - 1, float((t - 1) * (r - 1))),
+        RRRC: f_test(ms.t, random_term, t - 1, hillis_ddf),
+        FRRC: f_test(ms.t, ms.tc, t - 1, float((t - 1) * (c - 1))),
+        RRFC: f_test(ms.t, ms.tr, t - 1, float((t - 1) * (r - 1))),
     }
     return DbmAnalysis(ms, components, tests)
 
@@ -110,10 +110,3 @@ def _mean_squares(y: np.ndarray) -> DbmMeanSquares:
         rc=float(ss_rc / ((r - 1) * (c - 1))),
         trc=float((residual**2).sum() / ((t - 1) * (r - 1) * (c - 1))),
     )
-
-
-def _f_test(ms_t: float, term: float, ndf: int, ddf: float) -> ModalityTest:
-    if not term > 0:
-        return ModalityTest(math.nan, ndf, ddf, math.nan)
-    statistic = ms_t / term
-    return ModalityTest(statistic, ndf, ddf, f_test_p(statistic, ndf, ddf))

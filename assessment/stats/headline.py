@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from assessment.stats.mrmc import FRRC, RRRC, Estimate
+from assessment.stats.mrmc import RRRC, Estimate, ORAnalysis
 from assessment.stats.primary import DesignAnalysis
 
 WHAT_WAS_DONE = {
@@ -54,14 +54,13 @@ def headline(result: DesignAnalysis, margin: tuple[float, float], alpha: float =
     )
 
 
-def _estimate_and_scope(analysis) -> tuple[Estimate, str]:
-    (estimate,) = analysis.generalisations[RRRC].modalities
-    if math.isfinite(estimate.se):
+def _estimate_and_scope(analysis: ORAnalysis) -> tuple[Estimate, str]:
+    generalisation, estimate = analysis.reported()
+    if generalisation == RRRC:
         return estimate, ""
-    (fixed,) = analysis.generalisations[FRRC].modalities
     if analysis.n_readers == 1:
-        return fixed, ", this reader only"
-    return fixed, ", these readers only: their accuracies do not vary"
+        return estimate, ", this reader only"
+    return estimate, ", these readers only: their accuracies do not vary"
 
 
 def _verdict(estimate: Estimate, band: str, margin: tuple[float, float], alpha: float) -> str:

@@ -112,6 +112,15 @@ class ORAnalysis:
         """The random-readers random-cases analysis: the study's headline inference."""
         return self.generalisations[RRRC]
 
+    def reported(self) -> tuple[str, Estimate]:
+        """(generalisation, estimate) to quote for a one-modality analysis: random readers and
+        cases, or fixed readers when the readers' FOMs leave no reader variance."""
+        (random_readers,) = self.generalisations[RRRC].modalities
+        if math.isfinite(random_readers.se):
+            return RRRC, random_readers
+        (fixed_readers,) = self.generalisations[FRRC].modalities
+        return FRRC, fixed_readers
+
 
 def or_analysis(
     foms: list[ReaderFoms],
@@ -324,11 +333,15 @@ def _interval(estimate: float, se: float, ppf, alpha: float) -> tuple[float, flo
     return estimate - half, estimate + half
 
 
-def f_test_p(statistic: float, ndf: int, ddf: float) -> float:
-    """Upper-tail p of F(ndf, ddf); with infinite ddf, ndf x F is chi-square on ndf df."""
+def f_test(ms_modality: float, term: float, ndf: int, ddf: float) -> ModalityTest:
+    """F = MS(T) / ``term`` on (ndf, ddf); with infinite ddf ndf x F is chi-square on ndf df.
+    NaN when the error term is not positive."""
+    if not term > 0:
+        return ModalityTest(math.nan, ndf, ddf, math.nan)
+    statistic = ms_modality / term
     if math.isinf(ddf):
-        return float(stats.chi2.sf(ndf * statistic, ndf))
-    return float(stats.f.sf(statistic, ndf, ddf))
+        return ModalityTest(statistic, ndf, ddf, float(stats.chi2.sf(ndf * statistic, ndf)))
+    return ModalityTest(statistic, ndf, ddf, float(stats.f.sf(statistic, ndf, ddf)))
 
 
 def difference_term(components: Components, n_readers: int, generalisation: str) -> float:
@@ -361,9 +374,9 @@ def _modality_test(components: Components, t: int, r: int, generalisation: str) 
         return ModalityTest(chi_square, t - 1, math.inf, float(stats.chi2.sf(chi_square, t - 1)))
     if r < 2 or not term > 0:
         return ModalityTest(math.nan, t - 1, math.nan, math.nan)
-    ddf = difference_ddf(components, t, r, generalisation)
-    statistic = components.ms_modality / term
-    return ModalityTest(statistic, t - 1, ddf, f_test_p(statistic, t - 1, ddf))
+    return f_test(
+        components.ms_modality, term, t - 1, difference_ddf(components, t, r, generalisation)
+    )
 
 
 def _differences(

@@ -17,7 +17,6 @@ readers are correlated through the shared case).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,7 +33,7 @@ from assessment.stats.jackknife import (
     wilcoxon_auc,
     wilcoxon_auc_usable,
 )
-from assessment.stats.mrmc import FRRC, RRRC, Estimate, ORAnalysis, or_analysis
+from assessment.stats.mrmc import Estimate, ORAnalysis, or_analysis
 
 CHANCE = 0.5
 
@@ -116,11 +115,7 @@ def accuracy_estimate(
     result = _Runner(rows, margin, alpha).single("accuracy", correct, CASE_MEAN)
     if not result.computable:
         return None
-    (random_readers,) = result.analysis.generalisations[RRRC].modalities
-    if math.isfinite(random_readers.se):
-        return RRRC, random_readers
-    (fixed_readers,) = result.analysis.generalisations[FRRC].modalities
-    return FRRC, fixed_readers
+    return result.analysis.reported()
 
 
 class _Runner:

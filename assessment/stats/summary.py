@@ -16,7 +16,7 @@ from assessment.stats.accuracy import DEFAULT_MARGIN
 from assessment.stats.agreement import inter_rater_agreement
 from assessment.stats.frame import DESIGNS, validate
 from assessment.stats.headline import headline
-from assessment.stats.mrmc import GENERALISATION_TEXT
+from assessment.stats.mrmc import GENERALISATION_TEXT, RRRC
 from assessment.stats.per_case import case_table, fast_readers
 from assessment.stats.pooled import mixed_model_accuracy
 from assessment.stats.power import Pilot, sample_size_table
@@ -98,6 +98,11 @@ def study_summary(
     }
     methods = _methods_that_ran(summary, mixed_model)
     return to_jsonable({"meta": summary.pop("meta"), "methods": methods, **summary})
+
+
+def random_readers(analysis: dict) -> dict:
+    """The random-readers random-cases generalisation of a computable analysis entry."""
+    return analysis["generalisations"][RRRC]
 
 
 def _design_summary(
