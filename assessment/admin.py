@@ -21,7 +21,9 @@ from assessment.models import (
     ReaderProfile,
     Study,
 )
+from assessment.planning.summary import plan_by_stratum, plan_totals
 from assessment.services import case_exclude, reader_retire, study_open, study_seed
+from assessment.services.seeding import study_seed_preview
 
 _CASE_FIELDS = ("index", "kind", "real_ecg", "synthetic_ecg", "match_level", "stratum",
                 "label_set", "is_anchor", "block")  # fmt: skip
@@ -42,6 +44,33 @@ class CaseInline(admin.TabularInline):
 
 
 DRAFT_EDITABLE = ("name", "title")
+
+
+def _seed_preview(form: StudySeedForm) -> tuple[StudySeedForm, dict | None]:
+    """The seed page's preview of a valid form: the form to show again (with the drawn
+    seed filled in when it was blank) and the plan per stratum, or None after an error."""
+    try:
+        planned = study_seed_preview(**form.preview_kwargs())
+    except AssessmentError as exc:
+        form.add_error(None, str(exc))
+        return form, None
+    drawn = form.cleaned_data["seed"] is None
+    if drawn:
+        data = form.data.copy()
+        data["seed"] = str(planned.seed)
+        form = StudySeedForm(data)
+        form.is_valid()
+    strata = plan_by_stratum(planned.matches, planned.plan)
+    return form, {
+        "seed": planned.seed,
+        "seed_drawn": drawn,
+        "study": planned.study,
+        "candidates": planned.candidates,
+        "excluded_seen": planned.excluded_seen,
+        "excluded_copies": planned.excluded_copies,
+        "strata": strata,
+        "totals": plan_totals(strata),
+    }
 
 
 @admin.register(Study)
@@ -71,22 +100,34 @@ class StudyAdmin(admin.ModelAdmin):
         return [seed, *super().get_urls()]
 
     def seed_view(self, request: HttpRequest) -> HttpResponse:
-        """Seed a study from the ECG store (the same service as manage.py seed_study)."""
+        """Seed a study from the ECG store (the same service as manage.py seed_study).
+
+        The "Preview" button shows the pairs seeding would choose, per stratum, from the
+        same planning code; a blank seed is drawn then and filled in, so seeding next
+        stores exactly the previewed cases."""
         if not self.has_change_permission(request):
             return redirect("admin:index")
         form = StudySeedForm(request.POST if request.method == "POST" else None)
+        preview = None
         if request.method == "POST" and form.is_valid():
-            try:
-                study = study_seed(**form.seed_kwargs())
-            except AssessmentError as exc:
-                form.add_error(None, str(exc))
+            action = request.POST.get("action", "seed")
+            if action == "preview":
+                form, preview = _seed_preview(form)
+            elif action == "seed":
+                try:
+                    study = study_seed(**form.seed_kwargs())
+                except AssessmentError as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    self.message_user(request, f"Seeded study '{study.name}'.", messages.SUCCESS)
+                    return redirect(reverse("admin:assessment_study_change", args=[study.pk]))
             else:
-                self.message_user(request, f"Seeded study '{study.name}'.", messages.SUCCESS)
-                return redirect(reverse("admin:assessment_study_change", args=[study.pk]))
+                form.add_error(None, f"Unknown action {action[:40]!r}: use Preview or Seed.")
         context = {
             **self.admin_site.each_context(request),
             "title": "Seed a study",
             "form": form,
+            "preview": preview,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "assessment/admin/seed_study.html", context)

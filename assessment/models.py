@@ -16,7 +16,13 @@ from django.db.models import Q
 
 from assessment.errors import StudyFrozenError
 from assessment.truth import right_answer, synthetic_panel
-from ecg_render.options import LAYOUTS
+from ecg_render.options import (
+    GAINS_MM_MV,
+    LAYOUTS,
+    MAX_ROW_HEIGHT_MM,
+    MIN_ROW_HEIGHT_MM,
+    PAPER_SPEEDS_MM_S,
+)
 from generator.core.harmonise import HarmonisationSpec
 
 TOKEN_BYTES = 16
@@ -32,9 +38,13 @@ MAX_ANSWER_CHANGES = 10_000
 MAX_REVISIONS = 1000
 MAX_MAIN_CASES = 10_000
 MAX_EXTRA_CASES = 1000  # practice and unaware-phase cases
+# Practice items a study gets unless told otherwise: enough to see feedback on both kinds.
+DEFAULT_PRACTICE_CASES = 2
 MAX_FOLD = 100
 # Largest value of a PositiveIntegerField on every database Django supports.
 MAX_COUNTER = 2**31 - 1
+GAIN_CHOICES = [(gain, f"{gain:g} mm/mV") for gain in GAINS_MM_MV]
+SPEED_CHOICES = [(speed, f"{speed:g} mm/s") for speed in PAPER_SPEEDS_MM_S]
 
 
 def new_token() -> str:
@@ -80,6 +90,26 @@ class Study(models.Model):
     )
     harmonisation = models.JSONField(default=default_harmonisation)
     layout = models.CharField(max_length=20, default="3x4+R", choices=[(x, x) for x in LAYOUTS])
+    speed_mm_s = models.FloatField(
+        default=25.0, choices=SPEED_CHOICES, help_text="paper speed (50 mm/s shows 5 s)"
+    )
+    gain_mm_mv = models.FloatField(
+        default=10.0,
+        choices=GAIN_CHOICES,
+        help_text="gain of every lead, or of the limb leads under split gain",
+    )
+    chest_gain_mm_mv = models.FloatField(
+        null=True,
+        blank=True,
+        choices=GAIN_CHOICES,
+        help_text="split gain: V1-V6 at this gain (e.g. 5 mm/mV); blank: the limb gain",
+    )
+    row_height_mm = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="row pitch fitted at seeding to the study's tallest ECG (blank: the layout's "
+        "default); taller complexes are clipped under a visible marker",
+    )
 
     synthetic_share = models.FloatField(
         default=0.5, validators=SHARE, help_text="single design: share of synthetic main cases"
@@ -164,6 +194,16 @@ class Study(models.Model):
                 condition=Q(equivalence_low__gt=0, equivalence_low__lt=0.5)
                 & Q(equivalence_high__gt=0.5, equivalence_high__lt=1),
                 name="equivalence_margin_brackets_chance",
+            ),
+            models.CheckConstraint(
+                condition=Q(speed_mm_s__in=PAPER_SPEEDS_MM_S)
+                & Q(gain_mm_mv__in=GAINS_MM_MV)
+                & (Q(chest_gain_mm_mv__isnull=True) | Q(chest_gain_mm_mv__in=GAINS_MM_MV))
+                & (
+                    Q(row_height_mm__isnull=True)
+                    | Q(row_height_mm__gte=MIN_ROW_HEIGHT_MM, row_height_mm__lte=MAX_ROW_HEIGHT_MM)
+                ),
+                name="study_render_settings_valid",
             ),
         ]
 
@@ -263,14 +303,14 @@ class ReaderProfile(models.Model):
     """What a reader tells about their experience (asked once, on the first visit)."""
 
     class Specialty(models.TextChoices):
-        CARDIOLOGY = "cardiology"
-        ELECTROPHYSIOLOGY = "electrophysiology"
-        EMERGENCY = "emergency medicine"
-        INTERNAL = "internal medicine"
-        GENERAL = "general practice"
-        ANAESTHESIA = "anaesthesiology"
-        TRAINEE = "trainee / student"
-        OTHER = "other"
+        CARDIOLOGY = "cardiology", "Cardiology"
+        ELECTROPHYSIOLOGY = "electrophysiology", "Cardiac electrophysiology"
+        EMERGENCY = "emergency medicine", "Emergency medicine"
+        INTERNAL = "internal medicine", "Internal medicine"
+        GENERAL = "general practice", "General practice / family medicine"
+        ANAESTHESIA = "anaesthesiology", "Anaesthesiology"
+        TRAINEE = "trainee / student", "Trainee or student"
+        OTHER = "other", "Other"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader_profile"

@@ -28,8 +28,11 @@ from assessment.reports.charts import DESIGN_TITLES
 from assessment.reports.csv_report import judgments_csv
 from assessment.reports.html_report import render_html_report
 from assessment.reports.json_report import summary_json
+from assessment.reports.realism_section import realism_rows
 from assessment.stats.frame import validate
 from assessment.stats.summary import random_readers, study_summary
+from generator.privacy import latest_screens
+from generator.realism import latest_evaluations
 
 EXPORT_FORMATS = ("csv", "json", "html", "history")
 
@@ -86,14 +89,51 @@ def study_export(study: Study, fmt: str) -> Export:
         return Export(f"{stem}-judgments.csv", "text/csv; charset=utf-8", judgments_csv(frame))
     summary = study_report_summary(study, frame)
     blinding = study_blinding(study)
+    privacy = study_privacy(study)
+    realism = study_realism(study, summary, frame)
     if fmt == "json":
-        summary = {**summary, "blinding": blinding}
+        summary = {**summary, "blinding": blinding, "privacy": privacy, "realism": realism}
         return Export(
             f"{stem}-summary.json", "application/json; charset=utf-8", summary_json(summary)
         )
     title = f"Reader study report: {study.name}"
-    html = render_html_report(summary, frame, title=title, blinding=blinding)
+    html = render_html_report(
+        summary, frame, title=title, blinding=blinding, privacy=privacy, realism=realism["rows"]
+    )
     return Export(f"{stem}-report.html", "text/html; charset=utf-8", html)
+
+
+def study_privacy(study: Study) -> list[dict]:
+    """The latest privacy screen of each synthetic origin the study was seeded from."""
+    origins = ((study.seeding or {}).get("pool") or {}).get("synthetic_origins") or []
+    return [
+        {
+            "id": screen.pk,
+            "synthetic_origin": screen.synthetic_origin,
+            "created_at": screen.created_at.isoformat(),
+            "summary": screen.summary,
+        }
+        for screen in latest_screens(origins)
+    ]
+
+
+def study_realism(study: Study, summary: dict, frame: pd.DataFrame) -> dict:
+    """The latest realism evaluation of each synthetic origin the study was seeded from
+    (``evaluations``) and, per design, beside the readers' accuracy (``rows``)."""
+    origins = ((study.seeding or {}).get("pool") or {}).get("synthetic_origins") or []
+    evaluations = [
+        {
+            "id": evaluation.pk,
+            "synthetic_origin": evaluation.synthetic_origin,
+            "generator": evaluation.generator_key,
+            "checkpoint_sha256": evaluation.checkpoint_sha256,
+            "created_at": evaluation.created_at.isoformat(),
+            "metrics": evaluation.metrics,
+        }
+        for evaluation in latest_evaluations(origins)
+    ]
+    generators = set(validate(frame)["generator"].dropna().unique()) if len(frame) else set()
+    return {"evaluations": evaluations, "rows": realism_rows(summary, evaluations, generators)}
 
 
 def study_blinding(study: Study) -> dict:

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from assessment.labels import label_question
 from assessment.models import (
+    DEFAULT_PRACTICE_CASES,
     MAX_ACTIVE_TIME_MS,
     MAX_ANSWER_CHANGES,
     MAX_EXTRA_CASES,
@@ -53,7 +54,9 @@ class StudySeedSerializer(serializers.Serializer):
         default=None,
         help_text="seeds case selection; random when absent",
     )
-    practice = serializers.IntegerField(min_value=0, max_value=MAX_EXTRA_CASES, default=0)
+    practice = serializers.IntegerField(
+        min_value=0, max_value=MAX_EXTRA_CASES, default=DEFAULT_PRACTICE_CASES
+    )
     unaware = serializers.IntegerField(min_value=0, max_value=MAX_EXTRA_CASES, default=0)
     settings = serializers.DictField(
         required=False, help_text=f"any of: {', '.join(SETTING_FIELDS)}"

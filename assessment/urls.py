@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from assessment.views import images, reader, staff
+from assessment.views import images, privacy, reader, staff
 
 
 class TokenConverter:
@@ -32,9 +32,12 @@ urlpatterns = [
     path("item/<token:token>/", reader.item, name="item"),
     path("item/<token:token>/feedback/", reader.feedback, name="feedback"),
     path("panel/<token:token>.svg", images.panel_image, name="panel-image"),
+    path("staff/", staff.study_list, name="staff-home"),
     path("staff/studies/", staff.study_list, name="staff-study-list"),
     path("staff/studies/<int:pk>/", staff.study_detail, name="staff-study-detail"),
     path("staff/studies/<int:pk>/audit/", staff.study_audit, name="staff-study-audit"),
     path("staff/studies/<int:pk>/open/", staff.study_open_view, name="staff-study-open"),
     path("staff/studies/<int:pk>/close/", staff.study_close_view, name="staff-study-close"),
+    path("staff/privacy/<int:pk>/", privacy.screen_detail, name="staff-privacy-screen"),
+    path("staff/privacy/ecg/<int:pk>/", privacy.screened_ecg, name="staff-privacy-ecg"),
 ]

@@ -116,6 +116,7 @@ study = study_seed(
     name="load", design="paired", n=demo.cases.filter(kind="main").count(),
     pool=EcgPool(real_origins=pool["real_origins"], synthetic_origins=pool["synthetic_origins"]),
     readers=names, settings={"allow_shared_ecgs": True, "ask_confidence": True}, seed=1,
+    practice=0,
 )
 study_open(study=study, override_reason="load benchmark", opened_by="benchmark")
 enrolments = Enrolment.objects.filter(study=study).select_related("reader")

@@ -101,6 +101,10 @@ if env_str("DATABASE_URL") is None:
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded SQLite file lives here
 DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _DEFAULT_DATABASE_URL))}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Keep a worker's database connection between requests (checked before reuse): a new
+# PostgreSQL connection per request costs more than most pages.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if PRODUCTION and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     raise ImproperlyConfigured("DJANGO_ENV=production needs DATABASE_URL (PostgreSQL)")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -110,7 +114,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "assessment:home"
+LOGIN_REDIRECT_URL = "assessment:home"  # readers
+STAFF_LOGIN_REDIRECT_URL = "assessment:staff-home"  # assessment.views.access.LoginView
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -187,6 +192,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The schema lists staff endpoints: researchers only, never readers.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
+    # One name for the gain choices of a study's limb and chest leads.
+    "ENUM_NAME_OVERRIDES": {"GainEnum": "assessment.models.GAIN_CHOICES"},
 }
 
 # Celery: a real Redis broker when CELERY_BROKER_URL is set, else eager (demo only).

@@ -43,8 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--layout", choices=LAYOUTS, default="3x4+R")
     parser.add_argument("--speed", type=float, choices=PAPER_SPEEDS_MM_S, default=25.0)
     parser.add_argument("--gain", type=float, choices=GAINS_MM_MV, default=10.0)
+    parser.add_argument(
+        "--chest-gain", type=float, choices=GAINS_MM_MV, help="V1-V6 gain (split gain)"
+    )
     parser.add_argument("--rhythm-lead", default="II")
-    parser.add_argument("--clip", action="store_true", help="confine traces to their rows")
+    parser.add_argument(
+        "--no-clip",
+        action="store_true",
+        help="let tall complexes overlap the next row; by default they are flattened at the "
+        "row's edge under a clip marker",
+    )
     parser.add_argument(
         "--format", choices=sorted(CONTENT_TYPES), help="default: the output suffix"
     )
@@ -77,8 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             layout=args.layout,
             speed_mm_s=args.speed,
             gain_mm_mv=args.gain,
+            chest_gain_mm_mv=args.chest_gain,
             rhythm_lead=args.rhythm_lead,
-            clip=args.clip,
+            clip=not args.no_clip,
         )
         data = render_bytes(signal, fs, options, fmt, dpi=args.dpi or DEFAULT_DPI)
     except (ValueError, OSError) as exc:

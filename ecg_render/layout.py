@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ecg_render.options import RenderOptions
+from ecg_render.options import MAX_ROW_HEIGHT_MM, MIN_ROW_HEIGHT_MM, RenderOptions
 
+# The longest window a page shows (10 s at 25 mm/s); RenderOptions.duration_s is the
+# window of a given page.
 DURATION_S = 10.0
 PAGE_MARGIN_MM = 5.0
 FOOTER_HEIGHT_MM = 10.0
-MIN_ROW_HEIGHT_MM = 20.0
 CALIBRATION_MV = 1.0
 CALIBRATION_PULSE_S = 0.2
 # Flat baseline drawn before and after the pulse, so it reads as a step, not a box.
@@ -19,6 +20,19 @@ SEPARATOR_HALF_HEIGHT_MM = 4.0
 LABEL_INSET_MM = 1.0
 # Labels sit this fraction of the row height below the row top (1.2 mV above a 4 mV row).
 LABEL_DROP_FRACTION = 0.2
+# A label's halo box: an upper bound of DejaVu Sans' advance per character (em) and the
+# room around the glyphs, so the box always covers the text.
+LABEL_ADVANCE_EM = 0.72
+LABEL_ASCENT_EM = 0.8
+LABEL_DESCENT_EM = 0.25
+LABEL_HALO_PAD_MM = 0.4
+# A clipped trace is flattened this far inside its row band, so it never touches the
+# clipped trace of the next row; the clip marker is a bracket this deep into the band.
+CLIP_INSET_MM = 0.5
+CLIP_MARKER_DEPTH_MM = 1.5
+# A row fitted to tall complexes grows to at most 1.5 times the layout's default (60 mm
+# for 3x4 at 10 mm/mV, room for +-2.95 mV), so one extreme ECG cannot stretch every page.
+ROW_GROWTH_LIMIT = 1.5
 MINOR_GRID_MM = 1.0
 MAJOR_GRID_MM = 5.0
 INVERTED_PREFIX = "-"
@@ -56,7 +70,9 @@ LAYOUT_ROWS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 # Row height in millivolts (times the gain gives millimetres): the 3x4 format has room
 # for 2 mV either side of the baseline, the denser formats for 1.5 mV.
-ROW_SPAN_MV: dict[str, float] = {"3x4+R": 4.0, "6x2": 3.0, "12x1": 3.0, "cabrera": 3.0}
+# 12x1 rows get 2 mV, so twelve rows fit one page (clipping or a fitted row height keeps
+# taller complexes from overlapping silently).
+ROW_SPAN_MV: dict[str, float] = {"3x4+R": 4.0, "6x2": 3.0, "12x1": 2.0, "cabrera": 3.0}
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,8 @@ class Segment:
     baseline_mm: float
     label_x_mm: float
     label_y_mm: float
+    gain_mm_mv: float
+    label_box: tuple[float, float, float, float]  # halo (x0, y0, x1, y1) behind the label
 
 
 @dataclass(frozen=True)
@@ -94,12 +112,17 @@ class Page:
     trace_left_mm: float
     speed_mm_s: float
     gain_mm_mv: float
+    chest_gain_mm_mv: float | None
+    duration_s: float
     rows: tuple[Row, ...]
     segments: tuple[Segment, ...]
     separators: tuple[tuple[float, float, float], ...]  # (x, y_top, y_bottom)
     calibrations: tuple[tuple[tuple[float, float], ...], ...]  # one polyline per row
     footer_x_mm: float
     footer_y_mm: float
+    label_font_size_mm: float
+    clip: bool
+    filter_band_hz: tuple[float, float] | None
 
 
 def layout_rows(options: RenderOptions) -> tuple[tuple[str, ...], ...]:
@@ -111,19 +134,44 @@ def layout_rows(options: RenderOptions) -> tuple[tuple[str, ...], ...]:
 
 
 def row_height_mm(options: RenderOptions) -> float:
-    """Row pitch: the layout's span in mV at the chosen gain, in whole 5 mm squares."""
-    span = max(ROW_SPAN_MV[options.layout] * options.gain_mm_mv, MIN_ROW_HEIGHT_MM)
-    return math.ceil(span / MAJOR_GRID_MM) * MAJOR_GRID_MM
+    """Row pitch: ``options.row_height_mm``, or the layout's span in mV at the largest gain
+    of the page, in whole 5 mm squares."""
+    if options.row_height_mm is not None:
+        return float(options.row_height_mm)
+    gain = max(options.lead_gain(lead) for row in layout_rows(options) for lead in row)
+    span = max(ROW_SPAN_MV[options.layout] * gain, MIN_ROW_HEIGHT_MM)
+    return _whole_squares(span)
+
+
+def row_height_for_extent(extent_mm: float, options: RenderOptions) -> float:
+    """The row pitch that holds a trace reaching ``extent_mm`` above or below its baseline
+    (see :func:`ecg_render.traces.trace_extent_mm`) inside its clip band: at least the
+    layout's default, at most :data:`ROW_GROWTH_LIMIT` times it (and
+    :data:`~ecg_render.options.MAX_ROW_HEIGHT_MM`), beyond which clipping takes over."""
+    if isinstance(extent_mm, bool) or not (
+        isinstance(extent_mm, int | float) and math.isfinite(extent_mm) and extent_mm >= 0
+    ):
+        raise ValueError(f"trace extent must be a finite number of mm >= 0, got {extent_mm!r}")
+    default = row_height_mm(replace(options, row_height_mm=None))
+    needed = _whole_squares(2 * (extent_mm + CLIP_INSET_MM))
+    limit = min(_whole_squares(ROW_GROWTH_LIMIT * default), MAX_ROW_HEIGHT_MM)
+    return min(max(default, needed), limit)
+
+
+def _whole_squares(length_mm: float) -> float:
+    # Rounded first, so 40.000000001 mm of float noise does not cost a whole square.
+    return math.ceil(round(length_mm / MAJOR_GRID_MM, 9)) * MAJOR_GRID_MM
 
 
 def page_layout(options: RenderOptions) -> Page:
     """Compute the geometry of a page for ``options`` (independent of the signal)."""
     speed = float(options.speed_mm_s)
-    gain = float(options.gain_mm_mv)
+    duration = options.duration_s
     calibration_width = (2 * CALIBRATION_LEAD_S + CALIBRATION_PULSE_S) * speed
     trace_left = PAGE_MARGIN_MM + calibration_width
-    trace_width = DURATION_S * speed
+    trace_width = duration * speed
     height = row_height_mm(options)
+    font = options.style.label_font_size_mm
     rows: list[Row] = []
     segments: list[Segment] = []
     separators: list[tuple[float, float, float]] = []
@@ -132,14 +180,16 @@ def page_layout(options: RenderOptions) -> Page:
         top = PAGE_MARGIN_MM + index * height
         baseline = top + height / 2
         rows.append(Row(index, top, top + height, baseline))
-        calibrations.append(_calibration_polyline(PAGE_MARGIN_MM, baseline, speed, gain))
-        cell_s = DURATION_S / len(leads)
+        gains = tuple(options.lead_gain(name.removeprefix(INVERTED_PREFIX)) for name in leads)
+        calibrations.append(_calibration_polyline(PAGE_MARGIN_MM, baseline, speed, gains))
+        cell_s = duration / len(leads)
         for column, name in enumerate(leads):
             start = column * cell_s
             x = trace_left + start * speed
             inverted = name.startswith(INVERTED_PREFIX)
             lead = name.removeprefix(INVERTED_PREFIX)
             label = MINUS_SIGN + lead if inverted else lead
+            label_x, label_y = x + LABEL_INSET_MM, top + LABEL_DROP_FRACTION * height
             segments.append(
                 Segment(
                     label=label,
@@ -150,8 +200,10 @@ def page_layout(options: RenderOptions) -> Page:
                     end_s=start + cell_s,
                     x_mm=x,
                     baseline_mm=baseline,
-                    label_x_mm=x + LABEL_INSET_MM,
-                    label_y_mm=top + LABEL_DROP_FRACTION * height,
+                    label_x_mm=label_x,
+                    label_y_mm=label_y,
+                    gain_mm_mv=options.lead_gain(lead),
+                    label_box=label_box(label, label_x, label_y, font),
                 )
             )
             if column > 0:
@@ -159,30 +211,63 @@ def page_layout(options: RenderOptions) -> Page:
                     (x, baseline - SEPARATOR_HALF_HEIGHT_MM, baseline + SEPARATOR_HALF_HEIGHT_MM)
                 )
     page_height = PAGE_MARGIN_MM + len(rows) * height + FOOTER_HEIGHT_MM
+    chest = options.chest_gain_mm_mv
     return Page(
         width_mm=trace_left + trace_width + PAGE_MARGIN_MM,
         height_mm=page_height,
         trace_left_mm=trace_left,
         speed_mm_s=speed,
-        gain_mm_mv=gain,
+        gain_mm_mv=float(options.gain_mm_mv),
+        chest_gain_mm_mv=None if chest is None else float(chest),
+        duration_s=duration,
         rows=tuple(rows),
         segments=tuple(segments),
         separators=tuple(separators),
         calibrations=tuple(calibrations),
         footer_x_mm=PAGE_MARGIN_MM,
         footer_y_mm=page_height - FOOTER_HEIGHT_MM / 2 + 1.0,
+        label_font_size_mm=font,
+        clip=options.clip,
+        filter_band_hz=options.filter_band_hz,
     )
 
 
+def label_box(
+    label: str, x: float, y: float, font_size_mm: float
+) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) of a halo that covers ``label`` drawn with its baseline at (x, y)."""
+    width = len(label) * LABEL_ADVANCE_EM * font_size_mm
+    return (
+        x - LABEL_HALO_PAD_MM,
+        y - LABEL_ASCENT_EM * font_size_mm - LABEL_HALO_PAD_MM,
+        x + width + LABEL_HALO_PAD_MM,
+        y + LABEL_DESCENT_EM * font_size_mm + LABEL_HALO_PAD_MM,
+    )
+
+
+def clip_band(row: Row) -> tuple[float, float]:
+    """(top, bottom) in mm between which a clipped trace of ``row`` stays."""
+    return row.top_mm + CLIP_INSET_MM, row.bottom_mm - CLIP_INSET_MM
+
+
 def _calibration_polyline(
-    x0: float, baseline: float, speed: float, gain: float
+    x0: float, baseline: float, speed: float, gains: tuple[float, ...]
 ) -> tuple[tuple[float, float], ...]:
+    """A 1 mV pulse at the row's gain; a row of two gains (split gain) gets a stepped pulse,
+    the first half at the gain of the row's first lead, the second at the other."""
     rise = x0 + CALIBRATION_LEAD_S * speed
     fall = rise + CALIBRATION_PULSE_S * speed
-    top = baseline - CALIBRATION_MV * gain
     end = fall + CALIBRATION_LEAD_S * speed
-    return ((x0, baseline), (rise, baseline), (rise, top), (fall, top), (fall, baseline),
-            (end, baseline))  # fmt: skip
+    first = gains[0]
+    others = [gain for gain in gains if gain != first]
+    top = baseline - CALIBRATION_MV * first
+    if not others:
+        return ((x0, baseline), (rise, baseline), (rise, top), (fall, top), (fall, baseline),
+                (end, baseline))  # fmt: skip
+    step = (rise + fall) / 2
+    second = baseline - CALIBRATION_MV * others[0]
+    return ((x0, baseline), (rise, baseline), (rise, top), (step, top), (step, second),
+            (fall, second), (fall, baseline), (end, baseline))  # fmt: skip
 
 
 def grid_positions(length_mm: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -194,8 +279,19 @@ def grid_positions(length_mm: float) -> tuple[tuple[float, ...], tuple[float, ..
     return minor, major
 
 
+def gain_text(page: Page) -> str:
+    """'10 mm/mV', or 'limb 10 mm/mV, chest 5 mm/mV' under split gain."""
+    if page.chest_gain_mm_mv is None or page.chest_gain_mm_mv == page.gain_mm_mv:
+        return f"{page.gain_mm_mv:g} mm/mV"
+    return f"limb {page.gain_mm_mv:g} mm/mV, chest {page.chest_gain_mm_mv:g} mm/mV"
+
+
 def footer_text(page: Page, fs: float) -> str:
-    """Speed, gain and sampling rate, the only annotation a reader sees."""
+    """Speed, gain(s), sampling rate and (when the signal was filtered) the filter band:
+    the only annotation a reader sees."""
+    parts = [f"{page.speed_mm_s:g} mm/s", gain_text(page), f"{fs:g} samples/s"]
+    if page.filter_band_hz is not None:
+        low, high = page.filter_band_hz
+        parts.append(f"filter {low:g}\u2013{high:g} Hz")
     # Em spaces, because SVG collapses runs of ordinary spaces.
-    parts = (f"{page.speed_mm_s:g} mm/s", f"{page.gain_mm_mv:g} mm/mV", f"{fs:g} Hz")
     return FOOTER_SEPARATOR.join(parts)

@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 
 from ecg_render.layout import (
+    CLIP_MARKER_DEPTH_MM,
     MAJOR_GRID_MM,
     MINOR_GRID_MM,
     Page,
+    clip_band,
     footer_text,
     page_layout,
 )
@@ -26,17 +28,35 @@ def plotly_figure(
 
     Coordinates are the SVG's millimetres (y pointing down), rounded to 0.01 mm; the
     1 mm and 5 mm grid are the axes' minor and major grid lines, so it stays continuous
-    under zoom. There is no title and no metadata.
+    under zoom. On a clipping page one "clip markers" trace holds a bracket per segment
+    and row edge as in the SVG, all None where nothing was clipped, so its length does
+    not depend on the signal. There is no title and no metadata.
     """
     options = options or RenderOptions()
-    array, rate = validate_signal(signal, fs)
     page = page_layout(options)
+    array, rate = validate_signal(signal, fs, page.duration_s)
     style = options.style
     line = {"color": style.trace_colour, "width": style.plotly_trace_width_px}
     data = [_marks_trace(page, line)]
+    marker_xs: list[float | None] = []
+    marker_ys: list[float | None] = []
     for segment in page.segments:
-        xs, ys = segment_trace(array, rate, segment, page)
+        xs, ys, above, below = segment_trace(array, rate, segment, page)
         data.append(_scatter(segment.label, _mm(xs), _mm(ys), line))
+        top, bottom = clip_band(page.rows[segment.row])
+        for clipped, edge, inward in ((above, top, 1.0), (below, bottom, -1.0)):
+            where = np.flatnonzero(clipped)
+            if where.size:
+                first, last = _mm(xs[[where[0], where[-1]]])
+                inner = _round(edge + inward * CLIP_MARKER_DEPTH_MM)
+                marker_xs.extend([first, first, last, last, None])
+                marker_ys.extend([inner, _round(edge), _round(edge), inner, None])
+            else:
+                marker_xs.extend([None] * 5)
+                marker_ys.extend([None] * 5)
+    if page.clip:
+        colour = {"color": style.clip_marker_colour, "width": style.plotly_trace_width_px}
+        data.append(_scatter("clip markers", marker_xs[:-1], marker_ys[:-1], colour))
     return {"data": data, "layout": _layout(page, style, rate)}
 
 
@@ -137,6 +157,8 @@ def _annotation(
         "xanchor": "left",
         "yanchor": "bottom",
         "font": {**font, "size": style.plotly_label_font_size_px},
+        # The label halo of the SVG: a pale box so the trace never hides the text.
+        "bgcolor": style.background,
     }
 
 

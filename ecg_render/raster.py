@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Iterator
 
 import cairosvg
+import cairosvg.surface
 import numpy as np
 
 from ecg_render.options import RenderOptions
@@ -19,6 +20,7 @@ DEFAULT_DPI = 200
 MAX_DPI = 1200
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Chunks needed to decode the image; everything else (bKGD, tEXt, tIME, ...) is dropped.
+_cairo = cairosvg.surface.cairo  # the cairocffi module cairosvg draws with
 _PNG_KEPT_CHUNKS = (b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND")
 _INCHES_PER_METRE = 1 / 0.0254
 # A PDF string with at most one level of nested parentheses, e.g. "(cairo 1.16 (https://..))".
@@ -34,14 +36,27 @@ def render_png(
 ) -> bytes:
     """Render the ECG page as PNG bytes at ``dpi`` (254 dpi = 10 pixels per mm).
 
-    The file carries only the image and its physical resolution (pHYs), so the same input
-    always gives the same bytes.
+    The image is opaque RGB (paper has no transparency) and the file carries only the
+    image and its physical resolution (pHYs), so the same input always gives the same
+    bytes.
     """
     if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real) or not 0 < dpi <= MAX_DPI:
         raise ValueError(f"dpi must be a number in (0, {MAX_DPI}], got {dpi!r}")
     svg = render_svg(signal, fs, options)
-    png = cairosvg.svg2png(bytestring=svg.encode("utf-8"), dpi=dpi)
+    png = _OpaquePNGSurface.convert(bytestring=svg.encode("utf-8"), dpi=dpi)
     return strip_png_metadata(png, dpi)
+
+
+class _OpaquePNGSurface(cairosvg.surface.PNGSurface):
+    """cairosvg's PNG output drawn on an RGB surface (no alpha channel) over white."""
+
+    def _create_surface(self, width: float, height: float):
+        width, height = int(round(width)), int(round(height))
+        surface = _cairo.ImageSurface(_cairo.FORMAT_RGB24, width, height)
+        paper = _cairo.Context(surface)
+        paper.set_source_rgb(1, 1, 1)
+        paper.paint()
+        return surface, width, height
 
 
 def render_pdf(signal: np.ndarray, fs: float, options: RenderOptions | None = None) -> bytes:

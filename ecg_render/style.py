@@ -25,6 +25,11 @@ class Style:
     font_family: str = "DejaVu Sans, sans-serif"
     label_font_size_mm: float = 3.5
     footer_font_size_mm: float = 3.0
+    # A pale box behind each lead label keeps it legible where the trace runs through it.
+    label_halo_opacity: float = 0.85
+    # Clip markers: brackets in a colour no other mark uses, where a trace was flattened.
+    clip_marker_colour: str = "#1d4ed8"
+    clip_marker_width_mm: float = 0.4
     # Plotly works in screen pixels rather than millimetres.
     plotly_trace_width_px: float = 1.2
     plotly_major_grid_width_px: float = 1.0

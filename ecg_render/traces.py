@@ -7,7 +7,8 @@ import numbers
 
 import numpy as np
 
-from ecg_render.layout import DURATION_S, Page, Segment
+from ecg_render.layout import DURATION_S, Page, Segment, clip_band, page_layout
+from ecg_render.options import RenderOptions
 from generator.core.leads import STANDARD_LEADS
 
 # Coordinates are kept as integer hundredths of a millimetre: at 10 mm/mV one unit is
@@ -24,17 +25,19 @@ _TIME_TOLERANCE = 1e-9
 MIN_FS_HZ = 50.0
 
 
-def required_samples(fs: float) -> int:
-    """Number of samples needed to fill the 10 s a layout shows."""
-    return math.ceil(DURATION_S * fs - _TIME_TOLERANCE)
+def required_samples(fs: float, duration_s: float = DURATION_S) -> int:
+    """Number of samples needed to fill the ``duration_s`` (10 s by default) a page shows."""
+    return math.ceil(duration_s * fs - _TIME_TOLERANCE)
 
 
-def validate_signal(signal: object, fs: object) -> tuple[np.ndarray, float]:
+def validate_signal(
+    signal: object, fs: object, duration_s: float = DURATION_S
+) -> tuple[np.ndarray, float]:
     """Check a (12, N) millivolt array and its sampling rate; return them as float64/float.
 
     Raises ValueError naming the problem: wrong shape, non-numeric or non-finite values,
-    a non-positive (or below 50 Hz) sampling rate, or fewer samples than 10 s at ``fs``.
-    Samples beyond the first 10 s are not drawn.
+    a non-positive (or below 50 Hz) sampling rate, or fewer samples than ``duration_s``
+    (the page's window, 10 s by default) at ``fs``. Later samples are not drawn.
     """
     if isinstance(fs, bool) or not isinstance(fs, numbers.Real):
         raise ValueError(f"sampling rate must be a number in Hz, got {fs!r}")
@@ -53,11 +56,11 @@ def validate_signal(signal: object, fs: object) -> tuple[np.ndarray, float]:
     array = array.astype(np.float64, copy=False)
     if not np.all(np.isfinite(array)):
         raise ValueError("signal contains NaN or infinite values")
-    needed = required_samples(rate)
+    needed = required_samples(rate, duration_s)
     if array.shape[1] < needed:
         raise ValueError(
             f"signal has {array.shape[1]} samples but the layout needs {needed} "
-            f"({DURATION_S:g} s at {rate:g} Hz)"
+            f"({duration_s:g} s at {rate:g} Hz)"
         )
     return array[:, :needed], rate
 
@@ -71,18 +74,41 @@ def segment_samples(segment: Segment, fs: float, n_samples: int) -> np.ndarray:
 
 def segment_trace(
     signal: np.ndarray, fs: float, segment: Segment, page: Page
-) -> tuple[np.ndarray, np.ndarray]:
-    """Page coordinates (integer hundredths of mm) of one lead segment.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x, y, above, below): page coordinates (integer hundredths of mm) of one lead
+    segment, and which of its samples were flattened onto the top or bottom edge of the
+    row band (see :func:`~ecg_render.layout.clip_band`).
 
-    Amplitudes are never rescaled: a large deflection leaves its row band.
+    Amplitudes are never rescaled. A clipping page (``page.clip``) draws samples beyond
+    the band on its edge; otherwise a large deflection leaves its row band and ``above``
+    and ``below`` are all False.
     """
     indices = segment_samples(segment, fs, signal.shape[1])
     values = signal[STANDARD_LEADS.index(segment.lead), indices]
     if segment.inverted:
         values = -values
-    x = segment.x_mm + (indices / fs - segment.start_s) * page.speed_mm_s
-    y = segment.baseline_mm - values * page.gain_mm_mv
-    return quantise(x), quantise(y)
+    x = quantise(segment.x_mm + (indices / fs - segment.start_s) * page.speed_mm_s)
+    y = quantise(segment.baseline_mm - values * segment.gain_mm_mv)
+    if not page.clip:
+        none = np.zeros(y.shape, dtype=bool)
+        return x, y, none, none
+    top, bottom = (int(v) for v in quantise(np.array(clip_band(page.rows[segment.row]))))
+    above, below = y < top, y > bottom
+    return x, np.clip(y, top, bottom), above, below
+
+
+def trace_extent_mm(signal: object, fs: object, options: RenderOptions) -> float:
+    """How far (mm) the drawn samples of ``signal`` reach above or below their baselines
+    under ``options`` (gains and layout); the input of
+    :func:`ecg_render.layout.row_height_for_extent`."""
+    page = page_layout(options)
+    array, rate = validate_signal(signal, fs, page.duration_s)
+    extent = 0.0
+    for segment in page.segments:
+        indices = segment_samples(segment, rate, array.shape[1])
+        values = array[STANDARD_LEADS.index(segment.lead), indices]
+        extent = max(extent, float(np.max(np.abs(values))) * segment.gain_mm_mv)
+    return extent
 
 
 def quantise(values_mm: np.ndarray) -> np.ndarray:
@@ -106,14 +132,31 @@ def format_coordinate(value: int) -> str:
     return _COORDINATE_FORMAT % (clamped / COORDINATE_SCALE)
 
 
-def format_coordinates(values: np.ndarray) -> list[str]:
-    """:func:`format_coordinate` of every value of an integer array, in one pass."""
-    clamped = np.clip(np.asarray(values, dtype=np.int64).ravel(), COORDINATE_MIN, COORDINATE_MAX)
-    # One %-format over the whole array is several times faster than one call per value.
-    text = (_COORDINATE_FORMAT + " ") * clamped.size % tuple((clamped / COORDINATE_SCALE).tolist())
-    return text.split()
+_DIGIT_PLACES = 10 ** np.arange(5, -1, -1, dtype=np.int64)  # 100000 ... 1
+_ZERO, _POINT, _MINUS = ord("0"), ord("."), ord("-")
+
+
+def coordinate_characters(values: np.ndarray) -> np.ndarray:
+    """:func:`format_coordinate` of every value as a (n, 7) array of ASCII codes.
+
+    Built from the integer digits with numpy, so a page's 10^4-10^5 coordinates take
+    no per-value Python formatting: 1234 -> '0012.34', -7 -> '-000.07'.
+    """
+    # minimum/maximum rather than np.clip, whose per-call overhead shows on small arrays
+    integers = np.asarray(values, dtype=np.int64).ravel()
+    clamped = np.minimum(np.maximum(integers, COORDINATE_MIN), COORDINATE_MAX)
+    magnitude = np.abs(clamped)
+    digits = (magnitude[:, None] // _DIGIT_PLACES) % 10 + _ZERO  # (n, 6)
+    out = np.empty((clamped.size, COORDINATE_WIDTH), dtype=np.uint8)
+    out[:, :4] = digits[:, :4]
+    out[:, 4] = _POINT
+    out[:, 5:] = digits[:, 4:]
+    # A negative value is at most 999.99: its first digit place holds the sign.
+    out[clamped < 0, 0] = _MINUS
+    return out
 
 
 def format_mm(value: float) -> str:
-    """A millimetre value rounded to 0.01 mm and formatted like :func:`format_hundredths`."""
-    return format_hundredths(int(quantise(np.float64(value))))
+    """A millimetre value rounded to 0.01 mm and formatted like :func:`format_hundredths`
+    (rounding half to even, as :func:`quantise` does)."""
+    return format_hundredths(round(float(value) * COORDINATE_SCALE))

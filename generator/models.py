@@ -138,3 +138,84 @@ class SamplingJob(models.Model):
     @property
     def n_chunks(self) -> int:
         return -(-self.n // self.chunk_size)
+
+
+class PrivacyScreen(models.Model):
+    """One memorisation screen of a synthetic pool against the real training ECGs, with
+    held-out real ECGs as the reference (``generator.core.privacy_screen``)."""
+
+    synthetic_origin = models.CharField(max_length=100, db_index=True)
+    real_origin = models.CharField(max_length=100)
+    training_folds = models.JSONField(default=list)
+    reference_folds = models.JSONField(default=list)
+    sampling_rate = models.FloatField()
+    copy_threshold = models.FloatField(help_text="reference DCR 1st percentile")
+    share_threshold = models.FloatField(help_text="reference DCR 5th percentile")
+    summary = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"privacy screen {self.pk} ({self.synthetic_origin})"
+
+
+class ScreenedECG(models.Model):
+    """One synthetic ECG's result in a privacy screen: its closest training record."""
+
+    screen = models.ForeignKey(PrivacyScreen, on_delete=models.CASCADE, related_name="results")
+    ecg = models.ForeignKey(ECG, on_delete=models.CASCADE, related_name="privacy_results")
+    nearest = models.ForeignKey(ECG, on_delete=models.CASCADE, related_name="+")
+    dcr = models.FloatField(help_text="distance to the closest training record")
+    nndr = models.FloatField(help_text="nearest / second-nearest distance")
+    shift_ms = models.FloatField()
+    lead_distances = models.JSONField(default=list)
+    flagged = models.BooleanField(default=False, db_index=True)
+
+    class Meta:
+        ordering = ["dcr"]
+        constraints = [
+            models.UniqueConstraint(fields=["screen", "ecg"], name="one_result_per_screened_ecg")
+        ]
+
+    def __str__(self) -> str:
+        return f"ECG {self.ecg_id} in screen {self.screen_id}: DCR {self.dcr:.4f}"
+
+
+class RealismEvaluation(models.Model):
+    """Machine realism of one generator's synthetic pool (``generator.core.realism``): the
+    superclass classifier's TSTR, TRTS and TRTR metrics (macro and per class)."""
+
+    synthetic_origin = models.CharField(max_length=100, db_index=True)
+    generator_name = models.CharField(
+        max_length=100, blank=True, help_text="the pool's generator, when it has one name"
+    )
+    checkpoint_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="the pool's checkpoint, when it has one"
+    )
+    real_origin = models.CharField(max_length=100)
+    train_folds = models.JSONField(default=list)
+    test_folds = models.JSONField(default=list)
+    sampling_rate = models.FloatField()
+    settings = models.JSONField(default=dict, help_text="classifier configuration and training")
+    metrics = models.JSONField(default=dict, help_text="tstr, trts and trtr")
+    classifier_files = models.JSONField(
+        default=dict, blank=True, help_text="saved classifiers: kind -> path and SHA-256"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"realism evaluation {self.pk} ({self.synthetic_origin})"
+
+    @property
+    def generator_key(self) -> str:
+        """The name reports give the pool's generator (as the judgments frame does)."""
+        return self.generator_name or self.synthetic_origin
+
+    @property
+    def tstr_auc(self) -> float:
+        return self.metrics["tstr"]["macro"]["auc"]

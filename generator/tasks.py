@@ -10,6 +10,7 @@ from celery.signals import worker_ready
 from django.db import transaction
 
 from generator.models import SamplingJob
+from generator.realism import realism_evaluation
 from generator.sampling_jobs import (
     CHUNK_MORE,
     refuse_live_lease,
@@ -70,6 +71,12 @@ def requeue_expired_sampling_jobs() -> list[int]:
         else:
             queued.append(job_id)
     return queued
+
+
+@shared_task(name="generator.tasks.evaluate_realism")
+def evaluate_realism(options: dict) -> int:
+    """Run and store a realism evaluation (``realism_evaluation(**options)``); its id."""
+    return realism_evaluation(**options).pk
 
 
 @worker_ready.connect

@@ -48,7 +48,8 @@ class ServedPanel:
     """One panel response as a reader's browser gets it, and the truth about its ECG.
 
     ``uv_per_unit`` is the µV drawn per hundredth-of-mm coordinate unit (10 / gain in
-    mm/mV); ``case`` ties the panels of a pair together.
+    mm/mV), ``chest_uv_per_unit`` that of V1-V6 under split gain (None: the same);
+    ``case`` ties the panels of a pair together.
     """
 
     body: bytes
@@ -57,6 +58,7 @@ class ServedPanel:
     uv_per_unit: float
     is_synthetic: bool
     case: str
+    chest_uv_per_unit: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.body, bytes):
@@ -69,6 +71,11 @@ class ServedPanel:
             raise ValueError(f"render_s must be a finite number >= 0, got {self.render_s!r}")
         if not _finite(self.uv_per_unit) or self.uv_per_unit <= 0:
             raise ValueError(f"uv_per_unit must be a finite number > 0, got {self.uv_per_unit!r}")
+        chest = self.chest_uv_per_unit
+        if chest is not None and (not _finite(chest) or chest <= 0):
+            raise ValueError(
+                f"chest_uv_per_unit must be a finite number > 0 or None, got {chest!r}"
+            )
         if not isinstance(self.is_synthetic, bool):
             raise ValueError(f"is_synthetic must be True or False, got {self.is_synthetic!r}")
         if not isinstance(self.case, str) or not self.case:
@@ -82,7 +89,7 @@ def panel_features(panel: ServedPanel) -> dict[str, float]:
     return {
         "content_length": float(panel.content_length),
         "gzip_length": float(len(gzip.compress(panel.body, compresslevel=6, mtime=0))),
-        **grid_shares(traces, panel.uv_per_unit),
+        **grid_shares(traces, panel.uv_per_unit, panel.chest_uv_per_unit),
         "residue_goldberger": limb_residue(traces, GOLDBERGER),
         "residue_einthoven": limb_residue(traces, EINTHOVEN),
         "distinct_values": float(np.mean([_occupancy(trace.y) for trace in traces])),
@@ -92,21 +99,30 @@ def panel_features(panel: ServedPanel) -> dict[str, float]:
     }
 
 
-def grid_shares(traces: list[Trace], uv_per_unit: float) -> dict[str, float]:
+def grid_shares(
+    traces: list[Trace], uv_per_unit: float, chest_uv_per_unit: float | None = None
+) -> dict[str, float]:
     """Share of the drawn values (all traces pooled) on each µV grid.
 
     The renderer puts every baseline on a whole 0.1 mm (a fact of the public code, checked
     by a test), so a coordinate on a k-unit grid is a value on that grid: real PTB-XL
-    leads sit on 5 µV multiples more often than generated ones at 1 µV. NaN for a grid
-    that is not a whole number of coordinate units.
+    leads sit on 5 µV multiples more often than generated ones at 1 µV. Each trace counts
+    at its own gain (V1-V6 at ``chest_uv_per_unit`` under split gain) where the grid is a
+    whole number of its units; clipped samples (drawn on a row edge, whatever their
+    value) do not count. NaN for a grid no trace can show.
     """
-    values = np.concatenate([trace.y for trace in traces]) if traces else np.array([])
     shares = {}
     for name, grid in GRID_STEPS_UV.items():
-        units = grid / uv_per_unit
-        whole = units >= 1 - GRID_TOLERANCE and abs(units - round(units)) <= GRID_TOLERANCE
-        ok = whole and values.size > 0
-        shares[name] = float(np.mean(values % int(round(units)) == 0)) if ok else math.nan
+        on_grid = total = 0
+        for trace in traces:
+            chest = chest_uv_per_unit is not None and trace.lead.startswith("V")
+            units = grid / (chest_uv_per_unit if chest else uv_per_unit)
+            if units < 1 - GRID_TOLERANCE or abs(units - round(units)) > GRID_TOLERANCE:
+                continue
+            values = trace.y[~trace.clipped]
+            on_grid += int(np.count_nonzero(values % int(round(units)) == 0))
+            total += values.size
+        shares[name] = on_grid / total if total else math.nan
     return shares
 
 
@@ -121,7 +137,9 @@ def limb_residue(traces: list[Trace], weights: dict[str, int]) -> float:
     """Share of samples whose weighted lead sum departs from its segment median by > 0.5 unit.
 
     Only segments of all weighted leads drawn over identical x coordinates count (one
-    column of a layout); NaN when the panel has no such set.
+    column of a layout), and only samples that no weighted lead has clipped (a flattened
+    sample breaks the relation by drawing, not by content); NaN when the panel has no
+    such set.
     """
     by_x: dict[bytes, dict[str, Trace]] = {}
     for trace in traces:
@@ -131,9 +149,12 @@ def limb_residue(traces: list[Trace], weights: dict[str, int]) -> float:
     for aligned in by_x.values():
         if len(aligned) < len(weights):
             continue
+        kept = ~np.logical_or.reduce([t.clipped for t in aligned.values()])
         # Drawn y is baseline - value (baseline + value when inverted); the median
         # removes the baselines, which a reader does not know either.
-        combined = sum(weights[lead] * t.sign * t.y for lead, t in aligned.items())
+        combined = sum(weights[lead] * t.sign * t.y[kept] for lead, t in aligned.items())
+        if not combined.size:
+            continue
         residue = combined - np.median(combined)
         departing += int(np.count_nonzero(np.abs(residue) > RESIDUE_THRESHOLD))
         total += residue.size

@@ -25,7 +25,9 @@ class Trace:
     """One drawn lead segment: ``x``/``y`` in integer hundredths of a mm, y growing down.
 
     ``sign`` is -1 for an inverted lead (``-aVR``), whose drawn values are negated;
-    ``numbers`` are the coordinate strings exactly as served.
+    ``numbers`` are the coordinate strings exactly as served; ``clipped`` marks the
+    samples flattened onto a row edge under a visible clip marker (their drawn value is
+    the edge, not the signal).
     """
 
     label: str
@@ -34,6 +36,7 @@ class Trace:
     x: np.ndarray
     y: np.ndarray
     numbers: tuple[str, ...]
+    clipped: np.ndarray
 
 
 def svg_traces(body: bytes) -> list[Trace]:
@@ -52,19 +55,37 @@ def svg_traces(body: bytes) -> list[Trace]:
     groups = [g for g in root.iter() if _tag(g) == "g" and "traces" in _classes(g)]
     if not groups:
         raise ValueError('panel SVG has no <g class="traces"> group')
+    edges = _clip_edges(root)
     traces = []
     for group in groups:
         for index, element in enumerate(p for p in group.iter() if _tag(p) == "path"):
             label, d = element.get("data-lead"), element.get("d")
             if label is None or d is None:
                 raise ValueError(f"trace path {index} lacks a data-lead or d attribute")
-            traces.append(_trace(label, d))
+            traces.append(_trace(label, d, edges.get(label, [])))
     if not traces:
         raise ValueError("panel SVG has a traces group but no trace paths")
     return traces
 
 
-def _trace(label: str, d: str) -> Trace:
+def _clip_edges(root: ET.Element) -> dict[str, list[tuple[int, int, int]]]:
+    """(x_first, x_last, y_edge) in hundredths of a mm of each visible clip marker
+    (``M x0 inner V edge H x1 V inner``), by the label of the trace it marks."""
+    edges: dict[str, list[tuple[int, int, int]]] = {}
+    for element in root.iter():
+        if _tag(element) != "path" or "clip-marker" not in _classes(element):
+            continue
+        if element.get("opacity") == "0":
+            continue
+        numbers = NUMBER.findall(element.get("d", ""))
+        if len(numbers) != 5:
+            raise ValueError(f"clip marker path {element.get('d')!r} is malformed")
+        x0, _, edge, x1, _ = (round(float(n) * 100) for n in numbers)
+        edges.setdefault(element.get("data-clipped", ""), []).append((x0, x1, edge))
+    return edges
+
+
+def _trace(label: str, d: str, edges: list[tuple[int, int, int]]) -> Trace:
     lead, sign = _lead(label)
     shape = _SEPARATORS.sub("", NUMBER.sub("#", d))
     if not _PATH_SHAPE.fullmatch(shape):
@@ -76,7 +97,11 @@ def _trace(label: str, d: str) -> Trace:
     if np.max(np.abs(values)) > _MAX_ABS_MM:
         raise ValueError(f"trace path of lead {label!r} has a coordinate beyond {_MAX_ABS_MM:g} mm")
     hundredths = np.rint(values * 100).astype(np.int64)
-    return Trace(label, lead, sign, hundredths[0::2], hundredths[1::2], numbers)
+    x, y = hundredths[0::2], hundredths[1::2]
+    clipped = np.zeros(x.shape, dtype=bool)
+    for x0, x1, edge in edges:
+        clipped |= (y == edge) & (x >= x0) & (x <= x1)
+    return Trace(label, lead, sign, x, y, numbers, clipped)
 
 
 def _lead(label: str) -> tuple[str, int]:

@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from assessment.reports import charts
+from assessment.reports.privacy_section import privacy_html
+from assessment.reports.realism_section import realism_chart, realism_html
 from assessment.stats.frame import validate
 from assessment.stats.headline import format_p
 from assessment.stats.summary import random_readers
@@ -32,11 +34,19 @@ def render_html_report(
     judgments: pd.DataFrame,
     title: str = "Reader study report",
     blinding: dict | None = None,
+    privacy: list[dict] | None = None,
+    realism: list[dict] | None = None,
 ) -> str:
     """The full report as one HTML string (no external resources); ``blinding`` is the
-    study's blinding audit with how it was opened (see ``study_blinding``)."""
+    study's blinding audit with how it was opened (see ``study_blinding``), ``privacy``
+    the privacy screens of its synthetic origins (see ``study_privacy``), ``realism`` its
+    generators' machine realism beside the readers (``realism_section.realism_rows``)."""
     frame = validate(judgments)
     sections = [f"<h1>{_text(title)}</h1>", _overview(summary), _blinding(blinding)]
+    sections.append(privacy_html(privacy))
+    sections.append(realism_html(realism or []))
+    if any(row["readers_accuracy"] is not None for row in realism or []):
+        sections.append(_chart(realism_chart(realism), "realism"))
     if not summary["designs"]:
         sections.append("<p>No judgments recorded yet: nothing to analyse.</p>")
     for design, section in summary["designs"].items():

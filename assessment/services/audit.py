@@ -16,8 +16,8 @@ from assessment.services.panels import (
     panel_settings_key,
     study_ecg_ids,
     study_panels_prepare,
+    study_render_options,
 )
-from ecg_render.options import RenderOptions
 
 # Family-wise false-alarm rate of the gate: one clean study in a hundred is refused (and
 # can still be opened with a recorded reason).
@@ -33,7 +33,8 @@ def blinding_audit(*, study: Study) -> dict:
     shown = _panels_to_fetch(study)
     # A random fetch order, so machine load cannot line up with the source.
     order = np.random.default_rng().permutation(len(shown))
-    gain = RenderOptions(layout=study.layout).gain_mm_mv
+    options = study_render_options(study)
+    chest_gain = options.chest_gain_mm_mv
     panels = []
     for i in order:
         case_id, ecg_id, synthetic = shown[i]
@@ -45,9 +46,10 @@ def blinding_audit(*, study: Study) -> dict:
                 body=response.content,
                 content_length=int(response["Content-Length"]),
                 render_s=elapsed,
-                uv_per_unit=10.0 / gain,
+                uv_per_unit=10.0 / options.gain_mm_mv,
                 is_synthetic=synthetic,
                 case=str(case_id),
+                chest_uv_per_unit=None if chest_gain is None else 10.0 / chest_gain,
             )
         )
     result = audit_panels(panels, alpha=AUDIT_ALPHA)

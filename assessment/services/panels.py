@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from dataclasses import asdict, replace
 
 from django.db import transaction
 from django.http import HttpResponse
@@ -18,16 +20,58 @@ from assessment.errors import StudyStateError
 from assessment.models import RenderedPanel, Study
 from assessment.selectors import ecg_ids_of
 from ecg_render.formats import CONTENT_TYPES, render_bytes
+from ecg_render.layout import Page, page_layout, row_height_for_extent
 from ecg_render.options import RenderOptions
+from ecg_render.traces import trace_extent_mm
 from generator.core.harmonise import harmonise
 from generator.models import ECG
 
 # Bump when harmonisation or the SVG writer changes what a panel looks like.
-PANEL_FORMAT_VERSION = 2
+PANEL_FORMAT_VERSION = 3
 PANEL_BLOCK_BYTES = 4096
 _RENDER_CHUNK = 50
 _PAD_OPEN, _PAD_CLOSE = b"<!--", b"-->\n"
 _SVG_END = b"</svg>\n"
+PANEL_CACHE_CONTROL = "private, max-age=3600, immutable, no-transform"
+
+
+def study_render_options(study: Study) -> RenderOptions:
+    """How every panel of the study is drawn, real and synthetic alike: its layout, paper
+    speed, gains and row height, clipped at the row edge under a marker, the footer
+    naming the study's filter band. The one source of a study's render settings."""
+    band = study.harmonisation_spec().bandpass_hz
+    return RenderOptions(
+        layout=study.layout,
+        speed_mm_s=study.speed_mm_s,
+        gain_mm_mv=study.gain_mm_mv,
+        chest_gain_mm_mv=study.chest_gain_mm_mv,
+        row_height_mm=study.row_height_mm,
+        clip=True,
+        filter_band_hz=None if band is None else tuple(band),
+    )
+
+
+def study_row_height(study: Study) -> float:
+    """The row pitch that holds the tallest of the study's ECGs (harmonised as shown), at
+    most :data:`~ecg_render.layout.ROW_GROWTH_LIMIT` times the layout's default: computed
+    once, when the study is seeded, so every panel shares it and taller complexes are
+    clipped under a marker."""
+    spec = study.harmonisation_spec()
+    options = replace(study_render_options(study), row_height_mm=None)
+    extents = (
+        trace_extent_mm(
+            harmonise(ecg.signal(), ecg.sampling_rate, spec), spec.sampling_rate, options
+        )
+        for ecg in _ecgs(study_ecg_ids(study))
+    )
+    return row_height_for_extent(max(extents, default=0.0), options)
+
+
+def _ecgs(ecg_ids: list[int]) -> Iterator[ECG]:
+    """The ECGs of ``ecg_ids``, loaded in chunks by plain queries (not a server-side
+    cursor: an error while drawing must leave the transaction usable)."""
+    for start in range(0, len(ecg_ids), _RENDER_CHUNK):
+        yield from ECG.objects.filter(pk__in=ecg_ids[start : start + _RENDER_CHUNK])
 
 
 def panel_settings_key(study: Study) -> str:
@@ -35,7 +79,7 @@ def panel_settings_key(study: Study) -> str:
     shaping = {
         "version": PANEL_FORMAT_VERSION,
         "harmonisation": study.harmonisation_spec().as_dict(),
-        "layout": study.layout,
+        "render": asdict(study_render_options(study)),
     }
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()
 
@@ -44,7 +88,7 @@ def panel_render(study: Study, ecg: ECG) -> bytes:
     """The unpadded SVG of ``ecg`` harmonised and rendered with the study's settings."""
     spec = study.harmonisation_spec()
     signal = harmonise(ecg.signal(), ecg.sampling_rate, spec)
-    return render_bytes(signal, spec.sampling_rate, RenderOptions(layout=study.layout), "svg")
+    return render_bytes(signal, spec.sampling_rate, study_render_options(study), "svg")
 
 
 def padded(svg: bytes, length: int) -> bytes:
@@ -84,13 +128,7 @@ def study_panels_prepare(*, study: Study) -> int:
         if have.issuperset(ecg_ids):
             return study.panel_length
     try:
-        # Plain queries in chunks, not a server-side cursor: an error while drawing must
-        # leave the transaction usable.
-        bodies = {
-            ecg.pk: panel_render(study, ecg)
-            for start in range(0, len(ecg_ids), _RENDER_CHUNK)
-            for ecg in ECG.objects.filter(pk__in=ecg_ids[start : start + _RENDER_CHUNK])
-        }
+        bodies = {ecg.pk: panel_render(study, ecg) for ecg in _ecgs(ecg_ids)}
     except ValueError as exc:  # settings that no longer fit the study's ECGs
         raise StudyStateError(f"study '{study.name}': its panels cannot be drawn: {exc}") from exc
     length = padded_length(max((len(b) for b in bodies.values()), default=0))
@@ -123,10 +161,17 @@ def panel_bytes(study: Study, ecg_id: int) -> bytes:
 
 def panel_response(study: Study, ecg_id: int) -> HttpResponse:
     """The HTTP response of one panel: constant length, never compressed, the same header
-    set for every ECG, no validators (ETag/Last-Modified) and no caching."""
+    set for every ECG, no validators (ETag/Last-Modified). The reader's own browser may
+    keep it (a panel token's image never changes once its study is open), so the next
+    item's panels are prefetched and a flip or magnifier never fetches again."""
     body = panel_bytes(study, ecg_id)
     response = HttpResponse(body, content_type=CONTENT_TYPES["svg"])
     response["Content-Length"] = str(len(body))
     # no-transform: a proxy must not compress panels (their gzip size follows the noise).
-    response["Cache-Control"] = "private, no-store, max-age=0, no-transform"
+    response["Cache-Control"] = PANEL_CACHE_CONTROL
     return response
+
+
+def study_page(study: Study) -> Page:
+    """The page geometry every panel of the study shares (what the reader's calipers use)."""
+    return page_layout(study_render_options(study))

@@ -6,20 +6,23 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from assessment.errors import StudySeedError
-from assessment.models import Case, Study, new_seed
+from assessment.models import DEFAULT_PRACTICE_CASES, Case, Study, new_seed
 from assessment.planning.attention import attention_signal
 from assessment.planning.matching import (
     Candidate,
+    CasePlan,
     Match,
     MatchingError,
     balanced_flags,
     match_pairs,
     plan_cases,
 )
+from assessment.services.panels import study_row_height
 from assessment.services.studies import (
     ecgs_seen_by,
     refuse_upsampled,
@@ -28,6 +31,7 @@ from assessment.services.studies import (
 )
 from generator.core.harmonise import HarmonisationSpec
 from generator.models import ECG
+from generator.privacy import flagged_copy_ids
 from generator.records.types import EcgRecord
 from generator.services import ecg_import
 
@@ -39,6 +43,9 @@ SETTING_FIELDS = (
     "title",
     "harmonisation",
     "layout",
+    "speed_mm_s",
+    "gain_mm_mv",
+    "chest_gain_mm_mv",
     "synthetic_share",
     "ask_confidence",
     "ask_label_consistency",
@@ -79,7 +86,7 @@ def study_seed(
     pool: EcgPool,
     readers: Sequence[str] = (),
     seed: int | None = None,
-    practice: int = 0,
+    practice: int = DEFAULT_PRACTICE_CASES,
     unaware: int = 0,
     settings: Mapping[str, object] | None = None,
     open_now: bool = False,
@@ -92,18 +99,121 @@ def study_seed(
     Raises :class:`StudySeedError` with a clear message when the request cannot be met;
     nothing is stored then.
     """
-    seed = new_seed() if seed is None else seed
+    planned = _plan_study(
+        name=name,
+        design=design,
+        n=n,
+        pool=pool,
+        readers=readers,
+        seed=new_seed() if seed is None else seed,
+        practice=practice,
+        unaware=unaware,
+        settings=settings or {},
+    )
+    study, plan = planned.study, planned.plan
+    study.seeding = {
+        "pool": {key: list(value) for key, value in asdict(pool).items()},
+        "n": n,
+        "practice": practice,
+        "unaware": unaware,
+        "candidates": dict(planned.candidates),
+        "excluded_seen_by_readers": planned.excluded_seen,
+        "excluded_flagged_copies": planned.excluded_copies,
+        "matched": dict(Counter(m.level for m in planned.matches)),
+        "main_by_stratum": dict(sorted(Counter(m.stratum for m in plan.main).items())),
+    }
+    study.save()
+    cases = _main_cases(study, plan.main)
+    cases += _single_cases(study, Case.Kind.PRACTICE, plan.practice, stream=11)
+    cases += _single_cases(study, Case.Kind.UNAWARE, plan.unaware, stream=12, force_single=True)
+    cases += _attention_cases(study, plan.spare_real_ids)
+    for index, case in enumerate(cases):
+        case.index = index
+    Case.objects.bulk_create(cases)
+    try:
+        study.row_height_mm = study_row_height(study)
+    except ValueError as exc:
+        raise StudySeedError(f"the study's ECGs cannot be drawn: {exc}") from exc
+    study.save(update_fields=["row_height_mm"])
+    if readers:
+        study_enrol(study=study, usernames=readers)
+    if open_now:
+        # study_open works on a locked copy; return that one so the caller sees "open".
+        study = study_open(study=study)
+    return study
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    """What :func:`study_seed` would store for a request, computed without storing it."""
+
+    study: Study  # validated, unsaved
+    candidates: Mapping[str, int]  # {"real": n, "synthetic": n} after exclusions
+    excluded_seen: int
+    matches: list[Match]
+    plan: CasePlan
+    excluded_copies: int = 0  # synthetic ECGs a privacy screen flagged as likely copies
+
+    @property
+    def seed(self) -> int:
+        return self.study.seed
+
+
+def study_seed_preview(
+    *,
+    name: str,
+    design: str,
+    n: int,
+    pool: EcgPool,
+    readers: Sequence[str] = (),
+    seed: int | None = None,
+    practice: int = DEFAULT_PRACTICE_CASES,
+    unaware: int = 0,
+    settings: Mapping[str, object] | None = None,
+) -> SeedPlan:
+    """The cases :func:`study_seed` would choose for the same arguments, computed by the
+    same code and stored nowhere. A random seed is drawn when ``seed`` is None (it is
+    ``.seed`` of the result: seeding with it gives exactly the previewed cases). Raises
+    StudySeedError like seeding does."""
+    return _plan_study(
+        name=name,
+        design=design,
+        n=n,
+        pool=pool,
+        readers=readers,
+        seed=new_seed() if seed is None else seed,
+        practice=practice,
+        unaware=unaware,
+        settings=settings or {},
+    )
+
+
+def _plan_study(
+    *,
+    name: str,
+    design: str,
+    n: int,
+    pool: EcgPool,
+    readers: Sequence[str],
+    seed: int,
+    practice: int,
+    unaware: int,
+    settings: Mapping[str, object],
+) -> SeedPlan:
+    """Validate a seeding request and choose its cases (shared by seeding and preview)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise StudySeedError(f"seed must be an integer within 0..2^63-1, got {seed!r}")
-    study = _new_study(name=name, design=design, seed=seed, n=n, settings=settings or {})
+    study = _new_study(name=name, design=design, seed=seed, n=n, settings=settings)
     if study.unaware_phase and unaware < 1:
         raise StudySeedError("an unaware phase needs at least one unaware item (--unaware)")
     if unaware and not study.unaware_phase:
         raise StudySeedError("unaware items need the unaware_phase setting")
     if min(practice, unaware) < 0:
         raise StudySeedError("practice and unaware item counts must be >= 0")
+    _refuse_unknown_readers(readers)
     seen = set() if study.allow_shared_ecgs else ecgs_seen_by(readers)
     real, synthetic, excluded_seen = _unseen_candidates(pool, study, seen)
+    synthetic, excluded_copies = _without_flagged_copies(synthetic)
     matches = match_pairs(real, synthetic, seed=seed)
     try:
         plan = plan_cases(
@@ -116,30 +226,29 @@ def study_seed(
         )
     except MatchingError as exc:
         raise StudySeedError(str(exc)) from exc
-    study.seeding = {
-        "pool": {key: list(value) for key, value in asdict(pool).items()},
-        "n": n,
-        "practice": practice,
-        "unaware": unaware,
-        "candidates": {"real": len(real), "synthetic": len(synthetic)},
-        "excluded_seen_by_readers": excluded_seen,
-        "matched": dict(Counter(m.level for m in matches)),
-        "main_by_stratum": dict(sorted(Counter(m.stratum for m in plan.main).items())),
-    }
-    study.save()
-    cases = _main_cases(study, plan.main)
-    cases += _single_cases(study, Case.Kind.PRACTICE, plan.practice, stream=11)
-    cases += _single_cases(study, Case.Kind.UNAWARE, plan.unaware, stream=12, force_single=True)
-    cases += _attention_cases(study, plan.spare_real_ids)
-    for index, case in enumerate(cases):
-        case.index = index
-    Case.objects.bulk_create(cases)
-    if readers:
-        study_enrol(study=study, usernames=readers)
-    if open_now:
-        # study_open works on a locked copy; return that one so the caller sees "open".
-        study = study_open(study=study)
-    return study
+    count = study.attention_checks
+    if count and study.is_paired and len(plan.spare_real_ids) < count:
+        raise StudySeedError(
+            f"{count} paired attention checks need {count} real ECGs outside the study's "
+            f"cases; only {len(plan.spare_real_ids)} are left"
+        )
+    return SeedPlan(
+        study=study,
+        candidates={"real": len(real), "synthetic": len(synthetic)},
+        excluded_seen=excluded_seen,
+        matches=matches,
+        plan=plan,
+        excluded_copies=excluded_copies,
+    )
+
+
+def _refuse_unknown_readers(usernames: Sequence[str]) -> None:
+    known = set(
+        get_user_model().objects.filter(username__in=usernames).values_list("username", flat=True)
+    )
+    missing = sorted(set(usernames) - known)
+    if missing:
+        raise StudySeedError(f"unknown reader(s): {', '.join(missing)}")
 
 
 def pairs_available(
@@ -154,7 +263,15 @@ def pairs_available(
         raise StudySeedError(str(exc)) from exc
     study = Study(harmonisation=spec.as_dict())
     real, synthetic, _ = _unseen_candidates(pool, study, ecgs_seen_by(readers))
+    synthetic, _ = _without_flagged_copies(synthetic)
     return len(match_pairs(real, synthetic, seed=0))
+
+
+def _without_flagged_copies(synthetic: list[Candidate]) -> tuple[list[Candidate], int]:
+    """``synthetic`` without the ECGs their latest privacy screen flagged as likely
+    copies of a training ECG, and how many were left out."""
+    flagged = flagged_copy_ids([c.ecg_id for c in synthetic])
+    return [c for c in synthetic if c.ecg_id not in flagged], len(flagged)
 
 
 def _unseen_candidates(
@@ -204,9 +321,12 @@ def _new_study(
 
 
 def _typed_setting(setting: str, value: object) -> object:
-    """``value`` if its JSON type is the model field's (an int is a float too), else a
-    StudySeedError: no "yes" for a bool, no true for a count. Django would coerce silently."""
+    """``value`` if its JSON type is the model field's (an int is a float too; null where
+    the field may be empty), else a StudySeedError: no "yes" for a bool, no true for a
+    count. Django would coerce silently."""
     field = Study._meta.get_field(setting)
+    if value is None and field.null:
+        return None
     if isinstance(field, models.BooleanField):
         ok, wanted = isinstance(value, bool), "true or false"
     elif isinstance(field, models.IntegerField):
@@ -313,11 +433,7 @@ def _attention_cases(study: Study, spare_real_ids: list[int]) -> list[Case]:
     count = study.attention_checks
     if not count:
         return []
-    if study.is_paired and len(spare_real_ids) < count:
-        raise StudySeedError(
-            f"{count} paired attention checks need {count} real ECGs outside the study's "
-            f"cases; only {len(spare_real_ids)} are left"
-        )
+    # _plan_study made sure a paired study has enough spare real ECGs.
     spec = study.harmonisation_spec()
     partners = {r.pk: r for r in ECG.objects.without_signal().filter(pk__in=spare_real_ids[:count])}
     cases = []

@@ -1,12 +1,15 @@
-"""Access rules shared by the staff pages."""
+"""Access rules shared by the staff pages, and where each user lands after logging in."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 
 
 def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -25,3 +28,15 @@ def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         return view(request, *args, **kwargs)
 
     return guarded
+
+
+class LoginView(auth_views.LoginView):
+    """The login page. Readers land on the reader home (``LOGIN_REDIRECT_URL``); staff land
+    on the staff home (``STAFF_LOGIN_REDIRECT_URL``) unless the login was asked for by
+    another page than the reader home, which they then return to."""
+
+    def get_success_url(self) -> str:
+        url = super().get_success_url()
+        if self.request.user.is_staff and url == resolve_url(settings.LOGIN_REDIRECT_URL):
+            return resolve_url(settings.STAFF_LOGIN_REDIRECT_URL)
+        return url

@@ -15,14 +15,23 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from assessment.errors import AlreadyAnsweredError, AnswerError, StudyStateError
-from assessment.forms import AcknowledgeForm, ConsentForm, JudgmentForm
+from assessment.forms import (
+    ANSWER_TEXT,
+    AcknowledgeForm,
+    ConsentForm,
+    JudgmentForm,
+    missing_texts,
+)
 from assessment.labels import label_question
 from assessment.models import Assignment, Enrolment, ReaderProfile, Study
+from assessment.reading import expectations, page_geometry
 from assessment.selectors import (
     answer_rules,
     assignment_for_reader,
     enrolment_for_reader,
+    enrolment_item_counts,
     judgment_of,
+    next_assignment,
     next_step,
     phase_progress,
     previous_assignment,
@@ -35,6 +44,7 @@ from assessment.services import (
     enrolment_consent,
     judgment_submit,
 )
+from assessment.services.panels import study_page
 
 _STEP_URLS = {
     "consent": "assessment:consent",
@@ -53,8 +63,25 @@ require_get_or_post = require_http_methods(["GET", "POST"])
 @login_required
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    """The reader's studies."""
-    return render(request, "assessment/home.html", {"enrolments": reader_enrolments(request.user)})
+    """The reader's studies, each with its progress and what to expect."""
+    enrolments = list(reader_enrolments(request.user))
+    counts = enrolment_item_counts([e.pk for e in enrolments])
+    rows = []
+    for enrolment in enrolments:
+        count = counts[enrolment.pk]
+        rows.append(
+            {
+                "enrolment": enrolment,
+                "answered": count.answered,
+                "total": count.total,
+                "state": _reading_state(enrolment, count.answered),
+                "expect": _expectations(enrolment.study, count.left),
+            }
+        )
+    first_open = next(
+        (row["enrolment"].pk for row in rows if row["state"] in ("not started", "started")), None
+    )
+    return render(request, "assessment/home.html", {"rows": rows, "first_open": first_open})
 
 
 @login_required
@@ -141,39 +168,84 @@ def item(request: HttpRequest, token: str) -> HttpResponse:
     if assignment is None:
         raise Http404
     enrolment = assignment.enrolment
-    study = enrolment.study
     step = next_step(enrolment)
     stored = None
     if step.assignment is None or step.assignment.pk != assignment.pk:
         stored = judgment_of(assignment)
         if stored is not None and assignment.phase == Assignment.Phase.PRACTICE:
-            return redirect("assessment:feedback", token=assignment.token)
+            return _go(request, reverse("assessment:feedback", args=[assignment.token]))
         if stored is None or not _may_change(assignment):
-            return _to_next_step(enrolment)
+            return _go(request, _next_step_url(enrolment, step))
     rules = answer_rules(assignment)
+    missing = missing_texts(rules)
     form = JudgmentForm(_posted(request), rules=rules, initial=_initial(stored))
     if request.method == "POST" and form.is_valid():
         try:
             judgment_submit(reader=request.user, item_token=token, **form.service_kwargs())
         except AnswerError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            field = exc.field if exc.field in form.fields else None
+            left_blank = field is not None and form.cleaned_data.get(field) in (None, "")
+            form.add_error(field, missing.get(field, exc.message) if left_blank else exc.message)
         except (AlreadyAnsweredError, StudyStateError) as exc:
             messages.info(request, str(exc))
-            return _to_next_step(enrolment)
+            return _go(request, _next_step_url(enrolment))
         else:
             if assignment.phase == Assignment.Phase.PRACTICE:
-                return redirect("assessment:feedback", token=assignment.token)
-            return _to_next_step(enrolment)
+                return _go(request, reverse("assessment:feedback", args=[assignment.token]))
+            return _after_answer(request, enrolment)
+    return _item_page(request, assignment, form, missing, stored)
+
+
+def _is_background(request: HttpRequest) -> bool:
+    """A post the case page sent in the background (static/js/item.js)."""
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    """Send the reader to ``url``: a redirect, or for a background post an empty 204 naming
+    ``url`` in X-Next-Page, so the page loads it once (a followed redirect would fetch it
+    unseen first, using up its messages)."""
+    if not _is_background(request):
+        return redirect(url)
+    response = HttpResponse(status=204)
+    response["X-Next-Page"] = url
+    return response
+
+
+def _after_answer(request: HttpRequest, enrolment: Enrolment) -> HttpResponse:
+    """Where an answered item leads. A background post from the case page gets the next
+    item's page itself (its address in Content-Location), saving the redirect's round trip;
+    anything else goes to the next step as usual."""
+    step = next_step(enrolment)
+    if step.name != "item" or not _is_background(request):
+        return _go(request, _next_step_url(enrolment, step))
+    upcoming = step.assignment
+    rules = answer_rules(upcoming)
+    form = JudgmentForm(None, rules=rules, initial={})
+    response = _item_page(request, upcoming, form, missing_texts(rules), None)
+    response["Content-Location"] = reverse("assessment:item", args=[upcoming.token])
+    return response
+
+
+def _item_page(request, assignment: Assignment, form, missing: dict, stored) -> HttpResponse:
+    """The case page of ``assignment`` (marked shown), with ``form`` as its answer form."""
+    enrolment = assignment.enrolment
+    study = enrolment.study
+    rules = form.rules
     assignment_mark_shown(assignment=assignment)
     answered, total = phase_progress(assignment)
     back = previous_assignment(assignment) if _may_change(assignment) else None
+    upcoming = next_assignment(assignment)
     context = {
         "assignment": assignment,
         "study": study,
         "enrolment": enrolment,
         "rules": rules,
         "form": form,
+        "missing": missing,
         "panels": _panels(assignment),
+        "geometry": page_geometry(study_page(study)),
+        "prefetch": [p["url"] for p in _panels(upcoming)] if upcoming else [],
         "label_text": label_question(assignment.case.label_set)
         if rules.asks_label_consistency
         else "",
@@ -196,12 +268,18 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     if stored is None:
         return redirect("assessment:item", token=assignment.token)
     truth = assignment.right_answer
+    panels = _panels(assignment)
+    for panel in panels:
+        panel["synthetic"] = truth in (panel["place"], "synthetic")
     context = {
         "assignment": assignment,
         "enrolment": assignment.enrolment,
-        "panels": _panels(assignment),
+        "study": assignment.enrolment.study,
+        "panels": panels,
+        "geometry": page_geometry(study_page(assignment.enrolment.study)),
         "truth": truth,
-        "answer": stored.answer,
+        "judgment": stored,
+        "answer_text": ANSWER_TEXT.get(stored.answer, stored.answer),
         "correct": stored.answer == truth,
     }
     return render(request, "assessment/feedback.html", context)
@@ -220,10 +298,14 @@ def _own_enrolment(request: HttpRequest, token: str) -> Enrolment:
 
 
 def _to_next_step(enrolment: Enrolment) -> HttpResponse:
-    step = next_step(enrolment)
+    return redirect(_next_step_url(enrolment))
+
+
+def _next_step_url(enrolment: Enrolment, step=None) -> str:
+    step = step or next_step(enrolment)
     if step.name == "item":
-        return redirect("assessment:item", token=step.assignment.token)
-    return redirect(_STEP_URLS[step.name], token=enrolment.token)
+        return reverse("assessment:item", args=[step.assignment.token])
+    return reverse(_STEP_URLS[step.name], args=[enrolment.token])
 
 
 def _acknowledge(request, token: str, step_name: str, service, template: str) -> HttpResponse:
@@ -234,7 +316,13 @@ def _acknowledge(request, token: str, step_name: str, service, template: str) ->
     if request.method == "POST" and form.is_valid():
         service(enrolment=enrolment)
         return _to_next_step(enrolment)
-    context = {"enrolment": enrolment, "study": enrolment.study, "form": form}
+    left = enrolment_item_counts([enrolment.pk])[enrolment.pk].left
+    context = {
+        "enrolment": enrolment,
+        "study": enrolment.study,
+        "form": form,
+        "expect": _expectations(enrolment.study, left),
+    }
     return render(request, template, context)
 
 
@@ -260,6 +348,18 @@ def _initial(stored) -> dict:
         "quality": stored.quality,
         "reason": stored.reason,
     }
+
+
+def _reading_state(enrolment: Enrolment, answered: int) -> str:
+    if enrolment.completed_at is not None:
+        return "done"
+    if enrolment.study.status == Study.Status.CLOSED:
+        return "closed"
+    return "started" if answered or enrolment.consented_at else "not started"
+
+
+def _expectations(study: Study, items: int):
+    return expectations(study_page(study), items=items, paired=study.is_paired)
 
 
 def _panels(assignment: Assignment) -> list[dict]:

@@ -1,4 +1,5 @@
-"""Staff pages: the study list and a study's detail page (progress, cases, open/close).
+"""Staff pages: the staff home (every study and its progress), a study's detail page
+(readers' progress, seeding summary, cases, open/close) and the confirmation to close.
 
 The detail page (``assessment:staff-study-detail``) is where reports and exports link from.
 """
@@ -9,11 +10,12 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from assessment.errors import AssessmentError
 from assessment.models import Study
-from assessment.selectors import study_reader_progress
+from assessment.planning.summary import seeding_rows, seeding_strata
+from assessment.selectors import percent, staff_study_overview, study_reader_progress
 from assessment.services import study_close, study_open
 from assessment.services.audit import blinding_audit
 from assessment.views.access import staff_only
@@ -21,27 +23,46 @@ from generator.standins import STANDIN_ORIGIN
 
 
 @staff_only
+@require_safe
 def study_list(request: HttpRequest) -> HttpResponse:
-    """Every study with its status."""
-    return render(request, "assessment/staff/study_list.html", {"studies": Study.objects.all()})
+    """The staff home: every study with its status and its readers' progress."""
+    return render(request, "assessment/staff/study_list.html", {"studies": staff_study_overview()})
 
 
 @staff_only
+@require_safe
 def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A study's settings, seeding summary, cases and per-reader progress."""
     study = get_object_or_404(Study, pk=pk)
+    readers = study_reader_progress(study)
     context = {
         "study": study,
         "cases": study.cases.select_related("real_ecg", "synthetic_ecg").defer(
             "real_ecg__signal_blob", "synthetic_ecg__signal_blob"
         ),
-        "readers": study_reader_progress(study),
+        "readers": readers,
+        "progress": _progress_totals(readers),
+        "seeding_rows": seeding_rows(study.seeding or {}),
+        "seeding_strata": seeding_strata(study.seeding or {}),
         "uses_standins": study.cases.filter(
             Q(real_ecg__origin=STANDIN_ORIGIN) | Q(synthetic_ecg__origin=STANDIN_ORIGIN)
         ).exists(),
         "audit": study.blinding_audit,
     }
     return render(request, "assessment/staff/study_detail.html", context)
+
+
+def _progress_totals(readers: list) -> dict:
+    """Main items answered of all readers together, and who has not finished."""
+    answered = sum(r.main_answered for r in readers)
+    total = sum(r.main_total for r in readers)
+    return {
+        "main_answered": answered,
+        "main_total": total,
+        "main_percent": percent(answered, total),
+        "completed": sum(r.completed for r in readers),
+        "unfinished": [r for r in readers if not r.completed],
+    }
 
 
 @staff_only
@@ -77,10 +98,25 @@ def study_open_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_only
-@require_POST
 def study_close_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Stop accepting judgments."""
-    return _lifecycle(request, pk, study_close, "closed")
+    """GET: what closing the study means for its readers, and a button to confirm.
+    POST with ``confirm=yes``: stop accepting judgments."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    study = get_object_or_404(Study, pk=pk)
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, "Closing a study needs the confirmation on this page.")
+            return redirect("assessment:staff-study-close", pk=study.pk)
+        return _lifecycle(request, pk, study_close, "closed")
+    if study.status != Study.Status.OPEN:
+        messages.error(
+            request, f"Only an open study can be closed ('{study.name}' is {study.status})."
+        )
+        return redirect("assessment:staff-study-detail", pk=study.pk)
+    readers = study_reader_progress(study)
+    context = {"study": study, "readers": readers, "progress": _progress_totals(readers)}
+    return render(request, "assessment/staff/study_close.html", context)
 
 
 def _lifecycle(request: HttpRequest, pk: int, service, verb: str) -> HttpResponse:

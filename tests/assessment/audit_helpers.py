@@ -17,6 +17,7 @@ TOKEN_IN_URL = re.compile(r"/(item|panel|r)/[A-Za-z0-9_-]{22}")
 CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 UUID_VALUE = re.compile(r'value="[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"')
 PROGRESS = re.compile(r'(data-answered|data-total|value|max)="\d+"|item \d+ of \d+')
+PREFETCH = re.compile(rb'<link rel="prefetch" href="([^"]+)">')
 
 
 def enrolment_of(reader) -> Enrolment:
@@ -50,14 +51,27 @@ def answer_next_unaware(reader, item: Assignment) -> None:
 
 
 def walk_item_pages(client: Client, reader) -> list[tuple[Assignment, bytes]]:
-    """Every item page of the reader's list, fetched in order and answered in between."""
+    """Every item page of the reader's list, fetched in order and answered in between.
+
+    The page's prefetch links must be exactly the next item's panels (they depend on the
+    position alone); they are checked here and removed from the returned page."""
     pages = []
-    for item in enrolment_of(reader).assignments.select_related("case").order_by("position"):
+    items = list(enrolment_of(reader).assignments.select_related("case").order_by("position"))
+    for item, upcoming in zip(items, [*items[1:], None], strict=True):
         response = client.get(reverse("assessment:item", args=[item.token]))
         assert response.status_code == 200
-        pages.append((item, response.content))
+        assert PREFETCH.findall(response.content) == panel_urls(upcoming)
+        pages.append((item, PREFETCH.sub(b"", response.content)))
         answer_next(reader, item)
     return pages
+
+
+def panel_urls(item: Assignment | None) -> list[bytes]:
+    """The panel image URLs of ``item`` (none for no item)."""
+    if item is None:
+        return []
+    tokens = [t for t in (item.panel_a_token, item.panel_b_token) if t]
+    return [reverse("assessment:panel-image", args=[t]).encode() for t in tokens]
 
 
 def api(user) -> APIClient:

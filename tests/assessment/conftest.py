@@ -66,12 +66,15 @@ def seed(
     readers: tuple[str, ...] = ("alice", "bob"),
     open_now: bool = True,
     seed: int | None = 1,
+    practice: int = 0,
     **kwargs,
 ):
     """Seed a study from the store with sensible defaults (opened unless told otherwise).
 
     The fixed default seed keeps each test's cases, and so its blinding audit at opening,
-    the same from run to run (production seeds are random); ``seed=None`` draws one."""
+    the same from run to run (production seeds are random); ``seed=None`` draws one.
+    No practice items unless asked for (studies get two by default), so a test's items are
+    its main items."""
     return study_seed(
         seed=seed,
         name=name,
@@ -80,6 +83,7 @@ def seed(
         pool=EcgPool(real_origins=[real], synthetic_origins=[synthetic]),
         readers=list(readers),
         open_now=open_now,
+        practice=practice,
         **kwargs,
     )
 

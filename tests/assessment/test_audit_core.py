@@ -50,9 +50,12 @@ def panel(body: bytes, *, synthetic: bool = False, uv_per_unit: float = 1.0) -> 
     return ServedPanel(body, len(body), 0.0123, uv_per_unit, synthetic, "case-1")
 
 
-def served(signal: np.ndarray, layout: str = "3x4+R", gain: float = 10.0) -> ServedPanel:
-    body = render_svg(signal, FS, RenderOptions(layout=layout, gain_mm_mv=gain)).encode()
-    return panel(body, uv_per_unit=10.0 / gain)
+def served(
+    signal: np.ndarray, layout: str = "3x4+R", gain: float = 10.0, row_height_mm: float = 100.0
+) -> ServedPanel:
+    """A rendered panel; rows of 100 mm hold the test signals unclipped by default."""
+    options = RenderOptions(layout=layout, gain_mm_mv=gain, row_height_mm=row_height_mm)
+    return panel(render_svg(signal, FS, options).encode(), uv_per_unit=10.0 / gain)
 
 
 def limb_signal(seed: int, quantum_mv: float | None = None) -> np.ndarray:
@@ -132,6 +135,33 @@ def test_parser_recovers_a_real_render_sample_by_sample():
         assert np.array_equal(-np.diff(trace.y), np.diff(microvolts[LEAD[lead], window]))
 
 
+def test_clipped_samples_count_in_neither_the_limb_residue_nor_the_value_grid():
+    signal = limb_signal(3, quantum_mv=0.002)
+    signal[0, 100:120] += 3.0  # lead I, and so the III derived from it, beyond their rows
+    body = served(derive_limb_leads(signal), row_height_mm=40.0)
+    traces = svg_traces(body.body)
+    clipped = {t.label: int(t.clipped.sum()) for t in traces if t.clipped.any()}
+    assert clipped.keys() >= {"I", "III"} and clipped["I"] == 20
+    (i, ii, iii) = (next(t for t in traces if t.label == name) for name in ("I", "II", "III"))
+    assert np.any((i.y + iii.y - ii.y)[i.clipped] != np.median(i.y + iii.y - ii.y))
+    features = panel_features(body)
+    assert features["residue_einthoven"] == 0.0 and features["residue_goldberger"] == 0.0
+    # Values all 5 µV off the 10 µV grid; flattened samples lie on a row edge (0.5 mm
+    # steps, on every grid) but are left out.
+    offset = np.full((12, 1000), 0.005)
+    offset[:, 300:310] = 3.005
+    features = panel_features(served(offset, row_height_mm=40.0))
+    assert features["grid_5uv"] == 1.0 and features["grid_10uv"] == 0.0
+
+
+def test_a_malformed_clip_marker_is_refused():
+    body = svg(("I", "M1 2L3 4")).replace(
+        b"</svg>", b'<path class="clip-marker" d="M1 2V3" data-clipped="I" opacity="1"/></svg>'
+    )
+    with pytest.raises(ValueError, match="clip marker path 'M1 2V3' is malformed"):
+        svg_traces(body)
+
+
 def test_cabrera_inverted_avr_is_parsed_with_its_sign():
     signal = limb_signal(1, quantum_mv=0.002)
     traces = svg_traces(served(signal, "cabrera").body)
@@ -174,6 +204,16 @@ def test_grid_features_follow_the_gain():
     features = panel_features(panel(body, uv_per_unit=0.5))
     grids = [features[name] for name in ("grid_1uv", "grid_2uv", "grid_5uv", "grid_10uv")]
     assert grids == pytest.approx([6 / 8, 5 / 8, 4 / 8, 4 / 8])
+
+
+def test_grid_features_count_chest_leads_at_their_own_gain_under_split_gain():
+    body = svg(("I", "M15 0L15.25 0.01 15.5 0.03 15.75 0.08 16 0.18 16.25 0.2"), ("V1", "M0 5L1 5"))
+    # Lead I at 10 mm/mV (1 µV a unit): 0, 1, 3, 8, 18, 20 µV; V1 at 5 mm/mV (2 µV a
+    # unit): 500 units = 1000 µV twice, counted only on grids of whole units (2, 10 µV).
+    split = ServedPanel(body, len(body), 0.01, 1.0, False, "case-1", chest_uv_per_unit=2.0)
+    features = panel_features(split)
+    grids = [features[name] for name in ("grid_1uv", "grid_2uv", "grid_5uv", "grid_10uv")]
+    assert grids == pytest.approx([6 / 6, 6 / 8, 2 / 6, 4 / 8])
 
 
 @pytest.mark.parametrize("gain", [10.0, 20.0])
@@ -221,7 +261,8 @@ def test_limb_leads_in_different_columns_give_no_residue():
 @pytest.mark.parametrize(
     ("field", "value"),
     [("body", "text"), ("content_length", -1), ("content_length", 1.5), ("render_s", math.nan),
-     ("uv_per_unit", 0.0), ("is_synthetic", 1), ("case", "")],
+     ("uv_per_unit", 0.0), ("is_synthetic", 1), ("case", ""), ("chest_uv_per_unit", -2.0),
+     ("chest_uv_per_unit", math.inf)],
 )  # fmt: skip
 def test_served_panel_refuses_bad_values(field, value):
     values = {"body": b"<svg/>", "content_length": 6, "render_s": 0.1, "uv_per_unit": 1.0,

@@ -44,7 +44,7 @@ def test_real_and_synthetic_image_responses_have_identical_headers(
         headers = [{k: v for k, v in r.headers.items() if k != "Content-Length"} for r in responses]
         assert headers[0] == headers[1]
         assert headers[0]["Content-Type"] == "image/svg+xml"
-        assert headers[0]["Cache-Control"] == "private, no-store, max-age=0, no-transform"
+        assert headers[0]["Cache-Control"] == "private, max-age=3600, immutable, no-transform"
         for name in SOURCE_HEADERS_THAT_MUST_NOT_EXIST:
             assert name not in headers[0]
         for response in responses:

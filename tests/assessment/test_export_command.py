@@ -46,6 +46,8 @@ def test_json_by_name_equals_study_summary(study, tmp_path):
 
     written = json.loads(target.read_text(encoding="utf-8"))
     blinding = written.pop("blinding")
+    assert written.pop("privacy") == []  # no privacy screen of the pool
+    assert written.pop("realism") == {"evaluations": [], "rows": []}  # none evaluated
     assert written == study_summary(judgments_frame(study))
     assert blinding["frozen_at_opening"] and blinding["override"] is None
     study.refresh_from_db()

@@ -64,6 +64,8 @@ def test_json_summary_equals_study_summary_of_the_same_frame(client_admin, answe
     assert response["Content-Disposition"] == 'attachment; filename="s1-summary.json"'
     exported = json.loads(response.content)
     blinding = exported.pop("blinding")
+    assert exported.pop("privacy") == []  # no privacy screen of the pool
+    assert exported.pop("realism") == {"evaluations": [], "rows": []}  # none evaluated
     assert exported == study_summary(judgments_frame(answered_study))
     assert blinding["audit"]["n_panels"] == 16 and blinding["audit"]["leaking_channels"] == []
     # Independent check of the headline numbers from the stored judgments.

@@ -19,12 +19,16 @@ def enrolment_of(reader) -> Enrolment:
     return Enrolment.objects.get(reader=reader)
 
 
-def answer(client: Client, response, **fields):
-    """Post an answer on the item page ``response`` came from, with the page's own token."""
+def answer(client: Client, response, *, path: str | None = None, headers=None, **fields):
+    """Post an answer on the item page ``response`` came from (at ``path``, by default the
+    page's own address), with the page's own token."""
     html = response.content.decode()
     token = re.search(r'name="client_token" value="([^"]+)"', html).group(1)
     data = {"client_token": token, "active_time_ms": "2100", "answer_changes": "1", **fields}
-    return client.post(response.request["PATH_INFO"], data)
+    return client.post(path or response.request["PATH_INFO"], data, headers=headers)
+
+
+BACKGROUND = {"X-Requested-With": "fetch"}
 
 
 def test_login_required_everywhere(paired_study, reader_a):
@@ -78,6 +82,143 @@ def test_submit_moves_to_the_next_item_and_records_times(paired_study, reader_a,
     assert judgment.shown_at <= judgment.answered_at
 
 
+def test_a_background_answer_gets_the_next_item_page_itself(paired_study, reader_a, client_a):
+    enrolment = ready(enrolment_of(reader_a))
+    items = list(enrolment.assignments.order_by("position"))
+    first = reverse("assessment:item", args=[items[0].token])
+    page = client_a.get(first)
+    response = answer(client_a, page, answer="top", confidence="4", headers=BACKGROUND)
+    # The next item's page, as its own address would serve it, named in Content-Location
+    # and never cached; the answer is stored and the next item marked shown.
+    second = reverse("assessment:item", args=[items[1].token])
+    assert response.status_code == 200 and response["Content-Location"] == second
+    assert "no-store" in response["Cache-Control"]
+    html = response.content.decode()
+    assert 'data-phase="main"' in html and "item 2 of 8" in html
+    assert items[1].panel_a_token in html and items[0].panel_a_token not in html
+    assert Judgment.objects.get().assignment == items[0]
+    items[1].refresh_from_db()
+    assert items[1].shown_at is not None
+    # Its form answers the next item.
+    assert (
+        answer(client_a, response, path=second, answer="bottom", confidence="2").status_code == 302
+    )
+    assert Judgment.objects.filter(assignment=items[1], answer="bottom").exists()
+
+
+def test_the_background_page_equals_the_item_page(paired_study, reader_a, client_a):
+    """The page swapped in after a background answer is the page the item's own address
+    serves (so everything the blinding tests check of item pages holds for it too)."""
+    enrolment = ready(enrolment_of(reader_a))
+    first, second = list(enrolment.assignments.order_by("position"))[:2]
+    page = client_a.get(reverse("assessment:item", args=[first.token]))
+    swapped = answer(client_a, page, answer="top", confidence="4", headers=BACKGROUND)
+    served = client_a.get(reverse("assessment:item", args=[second.token]))
+
+    def masked(response) -> str:
+        html = response.content.decode()
+        html = re.sub(r'name="client_token" value="[^"]+"', "", html)
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+    assert masked(swapped) == masked(served)
+
+
+def test_a_background_answer_leading_elsewhere_names_the_page_once(small_store, reader_a, client_a):
+    seed(readers=("alice",), n=1, practice=1)
+    enrolment = ready(enrolment_of(reader_a))
+    practice, main = list(enrolment.assignments.order_by("position"))
+    page = client_a.get(reverse("assessment:item", args=[practice.token]))
+    response = answer(client_a, page, answer="top", confidence="4", headers=BACKGROUND)
+    # Practice leads to its feedback; an empty 204 names it, for the page to load once.
+    assert (response.status_code, response.content) == (204, b"")
+    assert response["X-Next-Page"] == reverse("assessment:feedback", args=[practice.token])
+    page = client_a.get(reverse("assessment:item", args=[main.token]))
+    response = answer(client_a, page, answer="top", confidence="4", headers=BACKGROUND)
+    assert response.status_code == 204
+    assert response["X-Next-Page"] == reverse("assessment:done", args=[enrolment.token])
+
+
+def test_a_background_answer_missing_something_gets_the_same_item_back(
+    paired_study, reader_a, client_a
+):
+    enrolment = ready(enrolment_of(reader_a))
+    first = enrolment.assignments.order_by("position").first()
+    page = client_a.get(reverse("assessment:item", args=[first.token]))
+    response = answer(client_a, page, answer="top", headers=BACKGROUND)
+    assert response.status_code == 200 and "Content-Location" not in response
+    html = response.content.decode()
+    assert first.panel_a_token in html
+    assert "Say how sure you are, from 1 (guessing) to 6 (certain)." in html
+    assert not Judgment.objects.exists()
+
+
+def test_a_stale_or_altered_page_is_told_in_words(paired_study, reader_a, client_a):
+    enrolment = ready(enrolment_of(reader_a))
+    first, second = list(enrolment.assignments.order_by("position"))[:2]
+    page = client_a.get(reverse("assessment:item", args=[first.token]))
+    answer(client_a, page, answer="top", confidence="4")
+    # The first page's token again, on the second item (only a tampered page does this) ...
+    reused = answer(
+        client_a, page, path=reverse("assessment:item", args=[second.token]), answer="top",
+        confidence="2", active_time_ms="999999999999",
+    )  # fmt: skip
+    assert reused.status_code == 200
+    assert "This page is out of date and your answer was not saved" in reused.content.decode()
+    assert Judgment.objects.count() == 1
+
+
+def test_a_study_closed_while_reading_says_so_after_a_background_answer(
+    paired_study, reader_a, client_a
+):
+    from assessment.services import study_close
+
+    enrolment = ready(enrolment_of(reader_a))
+    first = enrolment.assignments.order_by("position").first()
+    page = client_a.get(reverse("assessment:item", args=[first.token]))
+    study_close(study=paired_study)
+    response = answer(client_a, page, answer="top", confidence="4", headers=BACKGROUND)
+    assert response.status_code == 204
+    closed = response["X-Next-Page"]
+    assert closed == reverse("assessment:closed", args=[enrolment.token])
+    assert client_a.get(closed).templates[0].name == "assessment/closed.html"
+    assert not Judgment.objects.exists()
+
+
+def test_home_shows_each_studys_progress_in_main_items(small_store, reader_a, client_a):
+    fresh = seed("fresh", readers=("alice",), n=2)
+    going = seed("going", readers=("alice",), n=3, practice=2, settings={"allow_shared_ecgs": True})
+    finished = seed("finished", readers=("alice",), n=1, settings={"allow_shared_ecgs": True})
+    going_enrolment = ready(going.enrolments.get())
+    for item in list(going_enrolment.assignments.order_by("position"))[:3]:  # 2 practice, 1 main
+        page = client_a.get(reverse("assessment:item", args=[item.token]))
+        answer(client_a, page, answer="top", confidence="3")
+    finished_enrolment = ready(finished.enrolments.get())
+    for item in finished_enrolment.assignments.all():
+        page = client_a.get(reverse("assessment:item", args=[item.token]))
+        answer(client_a, page, answer="top", confidence="3")
+    html = client_a.get(reverse("assessment:home")).content.decode()
+
+    def row(study):
+        token = study.enrolments.get().token
+        found = re.search(
+            rf'data-enrolment="{token}"[^>]*data-state="([^"]+)">(.*?)</tr>', html, re.S
+        )
+        state, cells = found.groups()
+        texts = [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
+        ]
+        return state, texts[1], texts[2]
+
+    assert row(fresh) == (
+        "not started",
+        "not started",
+        "2 items left, about 2 min; 25 mm/s, 10 mm/mV",
+    )
+    assert row(going) == ("started", "1 of 3", "2 items left, about 2 min; 25 mm/s, 10 mm/mV")
+    assert row(finished)[:2] == ("done", "done")
+
+
 def test_double_posted_form_stores_one_judgment(paired_study, reader_a, client_a):
     ready(enrolment_of(reader_a))
     first = enrolment_of(reader_a).assignments.order_by("position").first()
@@ -120,10 +261,11 @@ def test_case_page_query_count(paired_study, reader_a, client_a, django_assert_n
     ready(enrolment_of(reader_a))
     first = enrolment_of(reader_a).assignments.order_by("position").first()
     url = reverse("assessment:item", args=[first.token])
-    # session, user, assignment (+study, case), next step, mark shown, progress
-    with django_assert_num_queries(6):
+    # session, user, assignment (+study, case), next step, mark shown, progress, the next
+    # item (whose panels the page prefetches)
+    with django_assert_num_queries(7):
         assert client_a.get(url).status_code == 200
-    with django_assert_num_queries(5):  # shown_at is already set
+    with django_assert_num_queries(6):  # shown_at is already set
         assert client_a.get(url).status_code == 200
 
 
@@ -138,9 +280,14 @@ def test_practice_gives_feedback_and_stays_out_of_main(small_store, reader_a, cl
     assert response.url == reverse("assessment:feedback", args=[practice.token])
     feedback = client_a.get(response.url).content.decode()
     truth = "top" if practice.synthetic_on_top else "bottom"
-    expected = "The top ECG (A) was synthetic" if truth == "top" else "The bottom ECG (B)"
-    assert expected in feedback
+    marked, unmarked = ("a", "b") if truth == "top" else ("b", "a")
+    assert f"ECG {marked.upper()} was synthetic (marked in red)" in feedback
     assert f'data-correct="{"true" if truth == "top" else "false"}"' in feedback
+    # The synthetic panel is marked on the image; the reader's own answer is shown.
+    assert f'id="panel-{marked}-truth"' in feedback
+    assert f'id="panel-{unmarked}-truth"' not in feedback
+    assert re.search(r'id="feedback-answer">ECG A<', feedback)
+    assert re.search(r'id="feedback-confidence">2 of 6<', feedback)
 
 
 def test_main_items_have_no_feedback_page(paired_study, reader_a, client_a):

@@ -73,7 +73,7 @@ def test_unknown_reader_and_duplicate_name_are_refused(small_store, reader_a):
 def test_folds_filter_the_real_pool(small_store):
     EcgFactory(source="real", origin="test-real", codes=("CLBBB", "SR"), strat_fold=3)
     study = study_seed(
-        name="folds", design="paired", n=12,
+        name="folds", design="paired", n=12, practice=0,
         pool=EcgPool(real_origins=["test-real"], synthetic_origins=["test-gen"], real_folds=[9]),
     )  # fmt: skip
     assert study.seeding["candidates"]["real"] == 12
@@ -137,3 +137,28 @@ def test_seed_study_command(small_store, reader_a):
         call_command("seed_study", "--name", "y", "--design", "single", "--n", "2",
                      "--real-origin", "test-real", "--synthetic-origin", "test-gen",
                      "--study-settings", '{"colour": 1}')  # fmt: skip
+
+
+def test_studies_get_two_practice_items_unless_told_otherwise(small_store, reader_a):
+    """Every way of seeding (service, admin form, API, command) defaults to two practice
+    items, so a reader sees feedback before the main items."""
+    from assessment.forms import StudySeedForm
+    from assessment.serializers import StudySeedSerializer
+
+    pool = EcgPool(real_origins=["test-real"], synthetic_origins=["test-gen"])
+    by_service = study_seed(name="service", design="paired", n=4, pool=pool, seed=3)
+    assert by_service.cases.filter(kind=Case.Kind.PRACTICE).count() == 2
+    assert by_service.seeding["practice"] == 2
+    assert StudySeedForm.base_fields["practice"].initial == 2
+    assert StudySeedSerializer().fields["practice"].default == 2
+    call_command(
+        "seed_study", "--name", "command", "--design", "single", "--n", "4", "--real-origin",
+        "test-real", "--synthetic-origin", "test-gen", "--readers", "alice", "--seed", "4",
+        "--open", stdout=io.StringIO(),
+    )  # fmt: skip
+    by_command = Study.objects.get(name="command")
+    assert by_command.cases.filter(kind=Case.Kind.PRACTICE).count() == 2
+    phases = list(
+        by_command.enrolments.get().assignments.order_by("position").values_list("phase", flat=True)
+    )
+    assert phases[:2] == ["practice", "practice"] and set(phases[2:]) == {"main"}

@@ -71,3 +71,38 @@ def log_in(page, base_url: str, username: str, password: str, *, path: str = "/"
     page.fill("#id_password", password)
     with page.expect_navigation():
         page.click("#login-submit, input[type=submit]")
+
+
+# Screenshots of every page type, kept for people to look at (README, "Screenshots").
+SCREENSHOT_DIR = Path(
+    os.environ.get(
+        "ECG_SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "var" / "screenshots"
+    )
+)
+SCREEN_SIZES = {"1280x720": (1280, 720), "1440x900": (1440, 900), "1920x1080": (1920, 1080)}
+
+
+def save_screenshot(page, name: str) -> Path:
+    """Write the window as ``SCREENSHOT_DIR/<name>.png`` (a PNG a person can open) and
+    return its path."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    png = page.screenshot(path=path)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", name
+    return path
+
+
+PAINTED = "() => document.documentElement.dataset.painted === 'true'"
+
+
+def press_enter_and_follow(page) -> str:
+    """Press Enter and wait for where it leads: a new page, or a next item swapped in place
+    (the URL changes either way); on an item page, until its ECGs are painted. Returns the
+    new URL."""
+    before = page.url
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: url != before)
+    page.wait_for_load_state()
+    if page.locator("#item-page").count():
+        page.wait_for_function(PAINTED)
+    return page.url

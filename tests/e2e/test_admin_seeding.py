@@ -23,9 +23,9 @@ def test_admin_seeds_an_open_study_that_its_reader_sees(
     page.fill("#id_title", "Cardiology ECG reading")
     page.select_option("#id_design", "paired")
     page.fill("#id_n", "4")
-    page.fill("#id_real_origins", REAL_ORIGIN)
-    page.fill("#id_synthetic_origins", SYNTHETIC_ORIGIN)
-    page.fill("#id_readers", "alice")
+    page.check(f"input[name=real_origins][value='{REAL_ORIGIN}']")
+    page.check(f"input[name=synthetic_origins][value='{SYNTHETIC_ORIGIN}']")
+    page.check("input[name=readers][value='alice']")
     page.fill("#id_practice", "2")
     page.check("#id_open_now")
     with page.expect_navigation():

@@ -1,5 +1,6 @@
-"""A reader's whole study in the browser: consent, practice with feedback, keyboard-only
-answers, resuming after a reload, completion; judgments checked in the database."""
+"""A reader's whole study in the browser with the keyboard only: home, consent, instructions,
+practice with feedback, answers, resuming after a reload, completion; judgments checked in
+the database."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from assessment.models import Assignment, Judgment
 from assessment.services import EcgPool, study_seed
-from tests.e2e.conftest import REAL_ORIGIN, SYNTHETIC_ORIGIN, log_in
+from tests.e2e.conftest import REAL_ORIGIN, SYNTHETIC_ORIGIN, log_in, press_enter_and_follow
 from tests.personas import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,8 +29,7 @@ def answer_with_keyboard(page, answer_key: str, digit: str) -> None:
     page.wait_for_selector("#item-page")
     page.keyboard.press(answer_key)
     page.keyboard.press(digit)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    press_enter_and_follow(page)
 
 
 def next_unanswered(enrolment) -> Assignment:
@@ -50,17 +50,25 @@ def test_reader_consents_practises_answers_by_keyboard_resumes_and_finishes(
     )
     enrolment = study.enrolments.get(reader=reader_a)
     log_in(page, live_server.url, "alice", PASSWORD)
-    page.click(f"li[data-enrolment='{enrolment.token}'] .study-link")
+    row = page.locator(f"tr[data-enrolment='{enrolment.token}']")
+    assert row.locator(".study-state").inner_text() == "not started"
+    assert "4 items left" in row.locator(".study-expect").inner_text()
+    press_enter_and_follow(page)  # the first study of the home page
 
-    page.wait_for_selector("#consent-form")
-    page.check("#id_consent")
-    page.select_option("#id_specialty", "cardiology")
-    page.fill("#id_years_experience", "12")
-    page.fill("#id_ecgs_per_week", "60")
-    with page.expect_navigation():
-        page.click("#consent-submit")
-    with page.expect_navigation():
-        page.click("#instructions-continue")
+    # Consent: the checkbox has focus; Space ticks it, Tab moves on, typing picks the
+    # specialty, and Enter in the last field submits.
+    assert page.evaluate("() => document.activeElement.id") == "id_consent"
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Card")
+    assert page.input_value("#id_specialty") == "cardiology"
+    page.keyboard.press("Tab")
+    page.keyboard.type("12")
+    page.keyboard.press("Tab")
+    page.keyboard.type("60")
+    press_enter_and_follow(page)
+    assert page.locator("#instructions-continue").is_visible()
+    press_enter_and_follow(page)
 
     practice = page.locator("#item-page")
     assert practice.get_attribute("data-phase") == "practice"
@@ -70,8 +78,12 @@ def test_reader_consents_practises_answers_by_keyboard_resumes_and_finishes(
     practice_truth = Assignment.objects.get(enrolment=enrolment, phase="practice")
     expected = "false" if practice_truth.synthetic_on_top else "true"
     assert feedback.get_attribute("data-correct") == expected
-    with page.expect_navigation():
-        page.click("#feedback-continue")
+    # The feedback teaches: the synthetic ECG is marked, and the reader's answer is shown.
+    synthetic = "a" if practice_truth.synthetic_on_top else "b"
+    assert page.locator(f"#panel-{synthetic}-truth").is_visible()
+    assert page.locator("#feedback-answer").inner_text() == "ECG B"
+    assert page.locator("#feedback-confidence").inner_text() == "3 of 6"
+    press_enter_and_follow(page)
 
     shown_tokens = []
     for answer_key, digit, _ in KEYS[:2]:
@@ -88,8 +100,8 @@ def test_reader_consents_practises_answers_by_keyboard_resumes_and_finishes(
     assert item_token(page) == resume.token
     assert page.locator("#progress").get_attribute("data-answered") == "2"
     page.goto(live_server.url + "/")
-    with page.expect_navigation():
-        page.click(f"li[data-enrolment='{enrolment.token}'] .study-link")
+    assert page.locator(".study-state").inner_text() == "2 of 3"
+    press_enter_and_follow(page)
     assert item_token(page) == resume.token
     shown_tokens.append(resume.token)
     answer_with_keyboard(page, *KEYS[2][:2])

@@ -81,7 +81,7 @@ def test_a_long_record_at_1000_hz_keeps_its_rate(shared_data, tmp_path, capsys):
     signal, fs = read_wfdb_12lead(record)
     assert fs == 1000
     assert out.read_text() == render_svg(harmonise(signal, fs, HarmonisationSpec(1000.0)), fs)
-    assert "1000 Hz" in out.read_text()
+    assert "1000 samples/s" in out.read_text()
 
 
 def test_a_rate_outside_50_to_1000_hz_is_harmonised_to_500_hz(tmp_path, capsys):
@@ -93,10 +93,21 @@ def test_a_rate_outside_50_to_1000_hz_is_harmonised_to_500_hz(tmp_path, capsys):
     assert run([path, "--fs", 2000, "-o", out], capsys)[0] == 0
     expected = harmonise(signal, 2000, HarmonisationSpec(sampling_rate=500.0))
     assert out.read_text() == render_svg(expected, 500)
-    assert "500 Hz" in out.read_text()
+    assert "500 samples/s" in out.read_text()
     raw = tmp_path / "raw.svg"
     assert run([path, "--fs", 2000, "--no-harmonise", "-o", raw], capsys)[0] == 0
-    assert "2000 Hz" in raw.read_text()
+    assert "2000 samples/s" in raw.read_text()
+
+
+def test_chest_gain_and_no_clip_reach_the_renderer(batch, tmp_path, capsys):
+    path, array = batch
+    out = tmp_path / "ecg.svg"
+    argv = [path, "--row", 1, "--fs", 100, "--no-harmonise", "--chest-gain", 5, "--no-clip"]
+    assert run([*argv, "-o", out], capsys)[0] == 0
+    options = RenderOptions(chest_gain_mm_mv=5, clip=False)
+    assert out.read_text() == render_svg(array[1], 100, options)
+    assert "limb 10 mm/mV, chest 5 mm/mV" in out.read_text()
+    assert 'class="clip-marker"' not in out.read_text()
 
 
 @pytest.mark.parametrize(("fmt", "magic"), [("pdf", b"%PDF"), ("json", b'{"data"')])
@@ -106,7 +117,8 @@ def test_format_flag_overrides_the_suffix(batch, tmp_path, capsys, fmt, magic):
     assert run([path, "--row", 0, "--fs", 100, "--format", fmt, "-o", out], capsys)[0] == 0
     assert out.read_bytes().startswith(magic)
     if fmt == "json":
-        assert len(json.loads(out.read_text())["data"]) == 14  # marks + 13 lead segments
+        # marks, 13 lead segments and the clip markers
+        assert len(json.loads(out.read_text())["data"]) == 15
 
 
 @pytest.mark.parametrize(
@@ -119,6 +131,7 @@ def test_format_flag_overrides_the_suffix(batch, tmp_path, capsys, fmt, magic):
         (["--row", 0, "--fs", 100, "--rhythm-lead", "X"], "rhythm lead 'X'"),
         (["--row", 0, "--fs", 100, "--layout", "4x3"], "invalid choice: '4x3'"),
         (["--row", 0, "--fs", 100, "--speed", 30], "invalid choice: 30.0"),
+        (["--row", 0, "--fs", 100, "--chest-gain", 7], "invalid choice: 7.0"),
         (["--row", 0, "--fs", 100, "--dpi", 100], "--dpi applies only to --format png"),
     ],
 )

@@ -6,6 +6,7 @@ import io
 import re
 import struct
 
+import cairosvg
 import numpy as np
 import pytest
 from PIL import Image
@@ -78,6 +79,19 @@ def test_png_has_only_image_chunks_and_its_physical_resolution():
     assert not {b"tEXt", b"tIME", b"iTXt", b"zTXt"} & set(kinds)
     start = png.index(b"pHYs") + 4
     assert struct.unpack(">IIB", png[start : start + 9]) == (10000, 10000, 1)  # px per metre
+
+
+@pytest.mark.parametrize("layout", ["3x4+R", "12x1"])
+def test_png_is_opaque_rgb(layout):
+    png = render_png(coded_signal(), FS, RenderOptions(layout=layout), dpi=100)
+    image = Image.open(io.BytesIO(png))
+    assert image.mode == "RGB" and "transparency" not in image.info
+    assert png[25] == 2  # IHDR colour type 2: truecolour, no alpha
+    assert b"tRNS" not in png_chunk_types(png)
+    # The same picture as cairo's transparent rendering laid on white paper.
+    svg = render_svg(coded_signal(), FS, RenderOptions(layout=layout)).encode()
+    on_white = pixels(cairosvg.svg2png(bytestring=svg, dpi=100))
+    assert np.abs(np.asarray(image).astype(int) - on_white).max() <= 1
 
 
 def test_pdf_has_no_dates_or_producer_and_is_the_page_size_in_mm():

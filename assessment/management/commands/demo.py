@@ -208,7 +208,7 @@ class Command(BaseCommand):
             "URLs:",
             f"  login          {base}{reverse('login')}",
             f"  reader start   {base}{reverse('assessment:home')}",
-            f"  staff studies  {base}{reverse('assessment:staff-study-list')}",
+            f"  staff home     {base}{reverse('assessment:staff-home')}",
             f"  admin          {base}{reverse('admin:index')}",
             f"  API docs       {base}{reverse('api-docs')}",
             "",

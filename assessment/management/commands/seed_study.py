@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from assessment.errors import AssessmentError
 from assessment.forms import split_ints, split_names
+from assessment.models import DEFAULT_PRACTICE_CASES
 from assessment.services import EcgPool, study_seed
 
 
@@ -23,7 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--synthetic-origin", required=True, help="comma-separated origins")
         parser.add_argument("--readers", default="", help="comma-separated usernames")
         parser.add_argument("--seed", type=int, help="seeds the case selection (default: random)")
-        parser.add_argument("--practice", type=int, default=0)
+        parser.add_argument(
+            "--practice",
+            type=int,
+            default=DEFAULT_PRACTICE_CASES,
+            help=f"practice items with feedback (default {DEFAULT_PRACTICE_CASES})",
+        )
         parser.add_argument("--unaware", type=int, default=0, help="unaware-phase items")
         parser.add_argument(
             "--study-settings",

@@ -22,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=sorted(CONTENT_TYPES), default="svg")
         parser.add_argument("--speed", type=float, choices=PAPER_SPEEDS_MM_S, default=25.0)
         parser.add_argument("--gain", type=float, choices=GAINS_MM_MV, default=10.0)
+        parser.add_argument(
+            "--chest-gain", type=float, choices=GAINS_MM_MV, help="V1-V6 gain (split gain)"
+        )
         parser.add_argument("--rhythm-lead", default="II")
         parser.add_argument(
             "--rate",
@@ -43,6 +46,7 @@ class Command(BaseCommand):
                 layout=options["layout"],
                 speed_mm_s=options["speed"],
                 gain_mm_mv=options["gain"],
+                chest_gain_mm_mv=options["chest_gain"],
                 rhythm_lead=options["rhythm_lead"],
             )
             if options["rate"] is None:
