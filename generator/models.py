@@ -166,7 +166,9 @@ class ScreenedECG(models.Model):
 
     screen = models.ForeignKey(PrivacyScreen, on_delete=models.CASCADE, related_name="results")
     ecg = models.ForeignKey(ECG, on_delete=models.CASCADE, related_name="privacy_results")
-    nearest = models.ForeignKey(ECG, on_delete=models.CASCADE, related_name="+")
+    # Kept when the training record is deleted (e.g. a patient withdraws): the synthetic
+    # ECG stays flagged as its copy.
+    nearest = models.ForeignKey(ECG, null=True, on_delete=models.SET_NULL, related_name="+")
     dcr = models.FloatField(help_text="distance to the closest training record")
     nndr = models.FloatField(help_text="nearest / second-nearest distance")
     shift_ms = models.FloatField()

@@ -14,7 +14,7 @@ import numpy as np
 from django.db import transaction
 
 from generator.core.harmonise import HarmonisationSpec, harmonise
-from generator.core.privacy_screen import screen_pool
+from generator.core.privacy_screen import MIN_REFERENCE, screen_pool
 from generator.models import ECG, PrivacyScreen, ScreenedECG
 
 
@@ -29,6 +29,7 @@ def privacy_screen(
     training_folds: Sequence[int] = (),
     real_origin: str = "ptbxl",
     sampling_rate: float = 100.0,
+    min_reference: int = MIN_REFERENCE,
 ) -> PrivacyScreen:
     """Screen every synthetic ECG of ``synthetic_origin`` against the real ECGs of
     ``real_origin`` in ``training_folds`` (all folds but the reference ones when empty),
@@ -56,7 +57,7 @@ def privacy_screen(
     loaded = {name: _harmonised(rows, spec, name) for name, rows in selections.items()}
     (syn_ids, syn), (train_ids, train), (_, ref) = loaded.values()
     try:
-        result = screen_pool(syn, train, ref, spec.sampling_rate)
+        result = screen_pool(syn, train, ref, spec.sampling_rate, min_reference=min_reference)
     except ValueError as exc:
         raise PrivacyScreenError(str(exc)) from exc
     with transaction.atomic():
@@ -108,6 +109,11 @@ def flagged_copy_ids(ecg_ids: Sequence[int]) -> set[int]:
     for ecg_id, flagged in rows.values_list("ecg_id", "flagged"):
         latest[ecg_id] = flagged
     return {ecg_id for ecg_id, flagged in latest.items() if flagged}
+
+
+def screened_ids(ecg_ids: Sequence[int]) -> set[int]:
+    """The ECGs among ``ecg_ids`` that some privacy screen has screened."""
+    return set(ScreenedECG.objects.filter(ecg_id__in=ecg_ids).values_list("ecg_id", flat=True))
 
 
 def latest_screens(origins: Sequence[str]) -> list[PrivacyScreen]:

@@ -47,6 +47,13 @@ def realism_evaluation(
         spec = HarmonisationSpec(sampling_rate=sampling_rate)
     except ValueError as exc:
         raise RealismError(str(exc)) from exc
+    try:  # refuse a bad configuration before loading thousands of ECGs
+        config = ClassifierConfig(width=width)
+    except ValueError as exc:
+        raise RealismError(str(exc)) from exc
+    settings = FitSettings(epochs=epochs, seed=seed, device=device)
+    if min_per_class < 1:
+        raise RealismError(f"min_per_class must be >= 1, got {min_per_class}")
     real = ECG.objects.real().filter(origin=real_origin)
     pool = ECG.objects.synthetic().filter(origin=synthetic_origin)
     synthetic = _dataset(f"synthetic ECGs of {synthetic_origin}", pool, spec)
@@ -60,8 +67,6 @@ def realism_evaluation(
         real.filter(strat_fold__in=test_folds),
         spec,
     )
-    config = ClassifierConfig(width=width)
-    settings = FitSettings(epochs=epochs, seed=seed, device=device)
     result = evaluate_realism(synthetic, real_train, real_test, config, settings, min_per_class)
     names = set(pool.values_list("generator_name", flat=True))
     checkpoints = set(pool.values_list("checkpoint_sha256", flat=True))
@@ -92,16 +97,20 @@ def _folds(folds: Sequence[int]) -> str:
 
 
 def _dataset(name: str, rows, spec: HarmonisationSpec) -> Dataset:
-    """Harmonised signals (n, 12, samples) and superclass labels of ``rows``, in id order."""
+    """Harmonised signals (n, 12, samples) and superclass labels of ``rows``, in id order.
+    ECGs with no diagnostic superclass are left out, as in the PTB-XL superclass benchmark
+    (kept, they would count as negatives of every class)."""
     signals, labels = [], []
     for ecg in rows.order_by("id").iterator(chunk_size=500):
+        if not any(c in ecg.superclasses for c in SUPERCLASSES):
+            continue
         try:
             signals.append(harmonise(ecg.signal(), ecg.sampling_rate, spec))
         except ValueError as exc:
             raise RealismError(f"{name}: ECG {ecg.pk}: {exc}") from exc
         labels.append([c in ecg.superclasses for c in SUPERCLASSES])
     if not signals:
-        raise RealismError(f"no {name} in the store")
+        raise RealismError(f"no {name} with a diagnostic superclass in the store")
     return Dataset(name, np.stack(signals), np.asarray(labels, dtype=np.float32))
 
 

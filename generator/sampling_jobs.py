@@ -23,7 +23,12 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from generator.backends.base import GeneratorBackend, available_backends, get_backend
+from generator.backends.base import (
+    GeneratorBackend,
+    available_backends,
+    backend_is_conditional,
+    get_backend,
+)
 from generator.core.scp import STATEMENT_BY_CODE
 from generator.models import ECG, SamplingJob
 from generator.records.types import EcgRecord
@@ -31,6 +36,8 @@ from generator.services import ecg_import
 
 ProgressCallback = Callable[[int, int], None]
 logger = logging.getLogger(__name__)
+# Beyond this peak |amplitude| a surface ECG is implausible; such samples are flagged.
+PLAUSIBLE_PEAK_MV = 10.0
 
 
 class SamplingJobError(ValueError):
@@ -97,10 +104,15 @@ def sampling_job_create(
         raise SamplingJobError(f"unknown generator backend {backend!r}; known: {sorted(known)}")
     if n < 1 or chunk_size < 1:
         raise SamplingJobError("n and chunk size must be at least 1")
-    if (labels is None) == (match_query is None):
+    conditional = backend_is_conditional(backend)
+    if conditional and (labels is None) == (match_query is None):
         raise SamplingJobError("give exactly one of labels or a match query")
+    if not conditional and labels is not None:
+        raise SamplingJobError(f"{backend} is unconditional: it takes no labels")
     matched: list[int] = []
-    if labels is not None:
+    if labels is None and match_query is None:
+        label_sets: list[list[str]] = [[]] * n
+    elif labels is not None:
         unknown = [code for code in labels if code not in STATEMENT_BY_CODE]
         if unknown:
             raise SamplingJobError(f"unknown SCP statements: {', '.join(unknown)}")
@@ -369,7 +381,12 @@ def _run_chunk(job: SamplingJob, backend, chunk: int) -> None:
             seed=job.seed,
             sampler_settings=provenance,
             conditioning_labels=list(label_sets[offset]),
-            provenance={"job": job.pk, "index": index, "matched_ecg": _matched(job, index)},
+            provenance={
+                "job": job.pk,
+                "index": index,
+                "matched_ecg": _matched(job, index),
+                **_amplitude_flag(job, index, signal),
+            },
             sampling_job_id=job.pk,
             job_index=index,
         )
@@ -377,6 +394,18 @@ def _run_chunk(job: SamplingJob, backend, chunk: int) -> None:
         if index not in stored
     ]
     ecg_import(records=records)
+
+
+def _amplitude_flag(job: SamplingJob, index: int, signal) -> dict[str, float]:
+    """``{"implausible_peak_mv": peak}`` (and a warning) when |signal| exceeds the limit."""
+    peak = float(abs(signal).max()) if signal.size else 0.0
+    if peak <= PLAUSIBLE_PEAK_MV:
+        return {}
+    logger.warning(
+        "job %s sample %s peaks at %.1f mV (> %.0f mV): implausible amplitude",
+        job.pk, index, peak, PLAUSIBLE_PEAK_MV,
+    )  # fmt: skip
+    return {"implausible_peak_mv": round(peak, 3)}
 
 
 def _matched(job: SamplingJob, index: int) -> int | None:

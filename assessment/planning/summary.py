@@ -77,6 +77,7 @@ _SEEDING_LABELS = {
     "candidates": "Candidate ECGs",
     "excluded_seen_by_readers": "Left out (readers saw them elsewhere)",
     "excluded_flagged_copies": "Left out (privacy screen: likely copies)",
+    "unscreened_synthetic": "Synthetic candidates no privacy screen has looked at",
     "matched": "Pairs matched",
 }
 _LEVEL_TEXT = {LABEL_SET: "by label set", SUPERCLASS: "by superclass"}

@@ -31,7 +31,7 @@ from assessment.services.studies import (
 )
 from generator.core.harmonise import HarmonisationSpec
 from generator.models import ECG
-from generator.privacy import flagged_copy_ids
+from generator.privacy import flagged_copy_ids, screened_ids
 from generator.records.types import EcgRecord
 from generator.services import ecg_import
 
@@ -119,6 +119,7 @@ def study_seed(
         "candidates": dict(planned.candidates),
         "excluded_seen_by_readers": planned.excluded_seen,
         "excluded_flagged_copies": planned.excluded_copies,
+        "unscreened_synthetic": planned.unscreened,
         "matched": dict(Counter(m.level for m in planned.matches)),
         "main_by_stratum": dict(sorted(Counter(m.stratum for m in plan.main).items())),
     }
@@ -153,6 +154,7 @@ class SeedPlan:
     matches: list[Match]
     plan: CasePlan
     excluded_copies: int = 0  # synthetic ECGs a privacy screen flagged as likely copies
+    unscreened: int = 0  # synthetic candidates no privacy screen has looked at
 
     @property
     def seed(self) -> int:
@@ -214,6 +216,7 @@ def _plan_study(
     seen = set() if study.allow_shared_ecgs else ecgs_seen_by(readers)
     real, synthetic, excluded_seen = _unseen_candidates(pool, study, seen)
     synthetic, excluded_copies = _without_flagged_copies(synthetic)
+    unscreened = len(synthetic) - len(screened_ids([c.ecg_id for c in synthetic]))
     matches = match_pairs(real, synthetic, seed=seed)
     try:
         plan = plan_cases(
@@ -239,6 +242,7 @@ def _plan_study(
         matches=matches,
         plan=plan,
         excluded_copies=excluded_copies,
+        unscreened=unscreened,
     )
 
 

@@ -37,7 +37,7 @@ def screened_ecg(request: HttpRequest, pk: int) -> HttpResponse:
         "result": result,
         "screen": result.screen,
         "synthetic_svg": _svg_url(result.ecg_id),
-        "nearest_svg": _svg_url(result.nearest_id),
+        "nearest_svg": _svg_url(result.nearest_id) if result.nearest_id else "",
         "leads": list(zip(STANDARD_LEADS, result.lead_distances, strict=False)),
     }
     return render(request, "assessment/staff/privacy_match.html", context)

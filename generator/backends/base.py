@@ -1,7 +1,8 @@
 """The interface every ECG generator backend implements, and the backend registry.
 
 A backend is a module in this package that defines ``BACKEND_NAME`` and
-``create_backend(**options)``; adding a generator means adding one module.
+``create_backend(**options)`` (and ``CONDITIONAL = False`` when it ignores labels);
+adding a generator means adding one module.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def available_backends() -> dict[str, str]:
         if name is not None:
             found[name] = module.__name__
     return found
+
+
+def backend_is_conditional(name: str) -> bool:
+    """Whether backend ``name`` uses label sets (a module sets ``CONDITIONAL = False`` if not)."""
+    return getattr(importlib.import_module(available_backends()[name]), "CONDITIONAL", True)
 
 
 def get_backend(name: str, **options: Any) -> GeneratorBackend:

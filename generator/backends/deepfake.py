@@ -21,8 +21,10 @@ from scipy.signal import resample_poly
 
 from generator.core.diffusion import sample_seed
 from generator.core.leads import twelve_from_generated
+from generator.core.sampling import resolve_device
 
 BACKEND_NAME = "deepfake-ecg"
+CONDITIONAL = False  # sampling jobs take no labels and store no SCP codes
 NATIVE_RATE = 500
 NATIVE_SAMPLES = 5000
 MILLIVOLTS_PER_UNIT = 6.0  # tanh output * 6000 uV
@@ -62,7 +64,7 @@ class DeepfakeEcgBackend:
             raise ValueError(f"output_rate must be 500 (native) or 100, got {output_rate}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = resolve_device(device)
         self.batch_size = batch_size
         self.sampling_rate = output_rate
         self.model, self.weights_path = _load_generator(self.device)

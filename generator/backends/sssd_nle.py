@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from generator.core.checkpoint import load_checkpoint
-from generator.core.sampling import SamplerSettings, default_device, generate
+from generator.core.sampling import SamplerSettings, generate, resolve_device
 
 BACKEND_NAME = "sssd-nle"
 
@@ -31,7 +31,7 @@ class SssdNleBackend:
         device: str | None = None,
         cache_kernels: bool = True,
     ) -> None:
-        self.device = torch.device(device) if device else default_device()
+        self.device = resolve_device(device)
         self.checkpoint_path = Path(checkpoint)
         self.loaded = load_checkpoint(self.checkpoint_path, self.device)
         self.settings = SamplerSettings(sampler, steps, eta, batch_size, cache_kernels)

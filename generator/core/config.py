@@ -26,8 +26,8 @@ class S4Config:
     dropout: float = 0.0
     dt_min: float = 1e-3
     dt_max: float = 1e-1
-    # Train dt, A (w, P, Q) and B as in S4; the SSSD-ECG release kept them fixed (buffers).
-    train_ssm: bool = True
+    # SSSD-ECG and the nle code keep dt, A (w, P, Q) and B fixed (buffers); True trains them.
+    train_ssm: bool = False
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for values the S4 layer cannot use."""
@@ -121,15 +121,34 @@ class GeneratorConfig:
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
 
     @classmethod
-    def paper(cls, *, label_variant: str = "nle", lead_set: str = "nle") -> GeneratorConfig:
+    def paper(
+        cls,
+        *,
+        label_variant: str = "nle",
+        lead_set: str = "nle",
+        train_ssm: bool = False,
+        freeze_present_state: bool = False,
+    ) -> GeneratorConfig:
         """The published SSSD-ECG configuration (36 blocks, 256 channels, d_state 64, T=200)."""
-        config = cls(SSSDConfig(label_variant=label_variant, lead_set=lead_set))
+        model = SSSDConfig(
+            label_variant=label_variant,
+            lead_set=lead_set,
+            freeze_present_state=freeze_present_state,
+            s4=S4Config(train_ssm=train_ssm),
+        )
+        config = cls(model)
         config.validate()
         return config
 
     @classmethod
     def tiny(
-        cls, *, label_variant: str = "nle", lead_set: str = "nle", signal_length: int = 1000
+        cls,
+        *,
+        label_variant: str = "nle",
+        lead_set: str = "nle",
+        signal_length: int = 1000,
+        train_ssm: bool = False,
+        freeze_present_state: bool = False,
     ) -> GeneratorConfig:
         """A small configuration for tests and smoke runs (2 blocks, 32 channels, d_state 8)."""
         model = SSSDConfig(
@@ -143,7 +162,8 @@ class GeneratorConfig:
             label_variant=label_variant,
             lead_set=lead_set,
             signal_length=signal_length,
-            s4=S4Config(d_state=8, lmax=signal_length),
+            freeze_present_state=freeze_present_state,
+            s4=S4Config(d_state=8, lmax=signal_length, train_ssm=train_ssm),
         )
         config = cls(model)
         config.validate()

@@ -122,10 +122,14 @@ def sample_ddpm(
 
 
 def ddim_timesteps(total: int, steps: int) -> list[int]:
-    """Descending, evenly spaced subset of ``steps`` diffusion steps out of ``total``."""
+    """Descending, evenly spaced subset of ``steps`` diffusion steps out of ``total``.
+
+    Always starts at T-1 (pure noise); a single step is T-1 alone.
+    """
     if not 1 <= steps <= total:
         raise ValueError(f"DDIM steps must lie in 1..{total}, got {steps}")
-    return sorted({int(round(s)) for s in np.linspace(0, total - 1, steps)}, reverse=True)
+    points = np.linspace(0, total - 1, steps) if steps > 1 else [total - 1]
+    return sorted({int(round(s)) for s in points}, reverse=True)
 
 
 @torch.no_grad()

@@ -25,6 +25,10 @@ from generator.core.dcr import Neighbours, check_batch, lead_distances, nearest_
 COPY_PERCENTILE = 1.0
 SHARE_PERCENTILE = 5.0
 MAX_SHIFT_S = 0.04
+# Fewer held-out ECGs cannot place a 1st percentile: with n of them the threshold is about
+# their minimum, and about 1/(n+1) of a pool that copies nothing would be flagged (and left
+# out of studies). PTB-XL's fold 10 holds some 2,000.
+MIN_REFERENCE = 100
 
 
 @dataclass(frozen=True)
@@ -71,16 +75,24 @@ def screen_pool(
     max_shift_s: float = MAX_SHIFT_S,
     seed: int = 0,
     device: torch.device | None = None,
+    min_reference: int = MIN_REFERENCE,
 ) -> ScreenResult:
     """Screen ``synthetic`` (S, leads, samples) against ``training`` with the held-out
     real ``reference`` ECGs, all harmonised alike at ``fs`` Hz.
 
     The membership test sets a random subset of training ECGs (drawn with ``seed``), as
-    many as there are reference ECGs, against the reference.
+    many as there are reference ECGs, against the reference. At least ``min_reference``
+    reference ECGs are needed (see :data:`MIN_REFERENCE`; small test sets lower it).
     """
     synthetic = check_batch(synthetic, "synthetic ECGs")
     training = check_batch(training, "training ECGs", min_count=2)
     reference = check_batch(reference, "held-out reference ECGs")
+    if len(reference) < min_reference:
+        raise ValueError(
+            f"held-out reference ECGs: {len(reference)} are too few to place a 1st percentile "
+            f"(at least {min_reference}; with n of them about 1/(n+1) of a pool that copies "
+            f"nothing would be flagged)"
+        )
     if not (np.isfinite(fs) and fs > 0):
         raise ValueError(f"sampling rate must be positive, got {fs}")
     max_shift = int(round(max_shift_s * fs))

@@ -34,6 +34,13 @@ class FitSettings:
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise RealismError("epochs and batch size must be >= 1 and the learning rate > 0")
+        if self.device is not None:
+            try:
+                kind = torch.device(self.device).type
+            except (RuntimeError, TypeError) as exc:
+                raise RealismError(f"unknown device {self.device!r}: use cpu or cuda") from exc
+            if kind == "cuda" and not torch.cuda.is_available():
+                raise RealismError(f"device {self.device!r} asked for, but CUDA is not available")
 
 
 @dataclass
@@ -138,6 +145,11 @@ def evaluate_realism(
 ) -> RealismResult:
     """TSTR, TRTS and TRTR of one synthetic pool, each as ``multilabel_metrics``."""
     config, settings = config or ClassifierConfig(), settings or FitSettings()
+    if isinstance(min_per_class, bool) or not isinstance(min_per_class, int) or min_per_class < 1:
+        raise RealismError(
+            f"min_per_class must be an integer >= 1 (an AUC needs ECGs with and without "
+            f"each class), got {min_per_class!r}"
+        )
     for data in (synthetic, real_train, real_test):
         check_dataset(data, config, min_per_class)
     lengths = {data.signals.shape[2] for data in (synthetic, real_train, real_test)}

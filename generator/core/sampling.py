@@ -51,6 +51,23 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def resolve_device(name: str | None) -> torch.device:
+    """The device called ``name`` (None: the default); ValueError naming it when unusable."""
+    if not name:
+        return default_device()
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise ValueError(f"unknown device {name!r}") from exc
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (device.index or 0) >= count:
+            raise ValueError(f"device {name!r} is not available ({count} CUDA device(s) here)")
+    elif device.type != "cpu":
+        raise ValueError(f"device {name!r} is not supported; use cpu or cuda[:N]")
+    return device
+
+
 def generate(
     model: SSSDECG,
     config: GeneratorConfig,

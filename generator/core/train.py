@@ -13,6 +13,7 @@ import numpy as np
 
 from generator.core.config import GeneratorConfig
 from generator.core.labels import encode_label_sets
+from generator.core.sampling import resolve_device
 from generator.core.training import EcgDataset, TrainingOptions, TrainingResult, train
 
 TRAIN_FOLDS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
@@ -63,6 +64,17 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tiny", action="store_true", help="small model for smoke runs")
     parser.add_argument("--limit", type=int, help="read at most this many records per split")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    parser.add_argument(
+        "--train-ssm",
+        action="store_true",
+        help="also train the S4 tensors log_dt, w, B, P, Q (SSSD-ECG keeps them fixed)",
+    )
+    parser.add_argument(
+        "--freeze-present-state",
+        action="store_true",
+        help="nle: pin the 'present' label embeddings at zero, as the released nle code did",
+    )
+    parser.add_argument("--fp32", action="store_true", help="no bf16 autocast on CUDA")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -72,24 +84,39 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_training(args: argparse.Namespace) -> TrainingResult:
-    """Train on PTB-XL folds 1-8 (validation on fold 9) as ``args`` says."""
+def training_config(args: argparse.Namespace) -> GeneratorConfig:
+    """The model configuration of a fresh run (paper size unless ``--tiny``)."""
     factory = GeneratorConfig.tiny if args.tiny else GeneratorConfig.paper
-    config = factory(label_variant=args.labels, lead_set=args.lead_set)
-    vocabulary = config.model.label_vocabulary
-    train_set = load_ptbxl_dataset(args.ptbxl, TRAIN_FOLDS, vocabulary, limit=args.limit)
-    if train_set is None:
-        raise ValueError(f"no PTB-XL records of folds 1-8 under {args.ptbxl}")
-    validation_set = load_ptbxl_dataset(args.ptbxl, VALIDATION_FOLDS, vocabulary, limit=args.limit)
-    options = TrainingOptions(
+    return factory(
+        label_variant=args.labels,
+        lead_set=args.lead_set,
+        train_ssm=args.train_ssm,
+        freeze_present_state=args.freeze_present_state,
+    )
+
+
+def training_options(args: argparse.Namespace) -> TrainingOptions:
+    """Steps, batch, learning rate, checkpoints, device and precision from ``args``."""
+    return TrainingOptions(
         steps=args.steps,
         batch_size=args.batch_size,
         lr=args.lr,
         seed=args.seed,
         checkpoint_every=args.checkpoint_every,
         out_dir=args.out,
-        device=args.device,
+        device=str(resolve_device(args.device)),  # an unusable device fails before any work
+        mixed_precision=not args.fp32,
     )
+
+
+def run_training(args: argparse.Namespace) -> TrainingResult:
+    """Train on PTB-XL folds 1-8 (validation on fold 9) as ``args`` says."""
+    config, options = training_config(args), training_options(args)
+    vocabulary = config.model.label_vocabulary
+    train_set = load_ptbxl_dataset(args.ptbxl, TRAIN_FOLDS, vocabulary, limit=args.limit)
+    if train_set is None:
+        raise ValueError(f"no PTB-XL records of folds 1-8 under {args.ptbxl}")
+    validation_set = load_ptbxl_dataset(args.ptbxl, VALIDATION_FOLDS, vocabulary, limit=args.limit)
     return train(
         train_set,
         config=None if args.resume else config,

@@ -20,7 +20,7 @@ from generator.core.diffusion import NoiseSchedule, training_loss
 from generator.core.leads import generated_from_twelve
 from generator.core.network import SSSDECG
 from generator.core.s4 import SSM_PARAMETER_NAMES
-from generator.core.sampling import default_device
+from generator.core.sampling import resolve_device
 
 
 @dataclass
@@ -110,6 +110,18 @@ def build_optimizer(model: SSSDECG, lr: float, ssm_lr: float | None = None) -> t
     return torch.optim.Adam(groups, lr=lr)
 
 
+def epoch_batch(step: int, batch_size: int, size: int, seed: int) -> np.ndarray:
+    """Dataset indices of training ``step`` (1-based): batches drawn without replacement.
+
+    Batches walk through one seeded permutation of the dataset per epoch (a batch may span
+    two epochs), so every example is drawn once per epoch and any step can be recomputed.
+    """
+    positions = np.arange((step - 1) * batch_size, step * batch_size)
+    epochs, offsets = np.divmod(positions, size)
+    orders = {e: np.random.default_rng([seed, e]).permutation(size) for e in set(epochs.tolist())}
+    return np.array([orders[e][o] for e, o in zip(epochs.tolist(), offsets, strict=True)])
+
+
 def train(
     train_set: EcgDataset,
     *,
@@ -122,14 +134,14 @@ def train(
     """Train until ``options.steps`` total steps; returns losses and checkpoint paths.
 
     ``resume`` continues from a checkpoint (its configuration, weights, optimiser state and
-    step count); otherwise ``config`` defines a fresh model. Every step draws its batch,
-    diffusion steps and noise from a generator seeded by (seed, step), so a resumed run
-    follows the same data stream as an uninterrupted one.
+    step count); otherwise ``config`` defines a fresh model. Batches come from
+    :func:`epoch_batch`, diffusion steps and noise from a generator seeded by (seed, step),
+    so a resumed run follows the same data stream as an uninterrupted one.
     """
     options = options or TrainingOptions()
     if options.steps < 1 or options.batch_size < 1:
         raise ValueError("steps and batch_size must be positive")
-    device = torch.device(options.device) if options.device else default_device()
+    device = resolve_device(options.device)
     model, config, optimizer, start_step = _initial_state(config, options, resume, device)
     _check_dataset(train_set, config, "training")
     if validation_set is not None:
@@ -155,7 +167,7 @@ def train(
     latest_validation: float | None = None
     for step in range(start_step + 1, options.steps + 1):
         generator = torch.Generator().manual_seed(options.seed * 1_000_003 + step)
-        batch = torch.randint(len(signals), (options.batch_size,), generator=generator)
+        batch = torch.from_numpy(epoch_batch(step, options.batch_size, len(signals), options.seed))
         model.train()
         with autocast:
             loss = training_loss(

@@ -55,7 +55,7 @@ def screen(small_store):
         EcgFactory(origin="train-real", strat_fold=10, signal_seed=600 + i)
     return privacy_screen(
         synthetic_origin="test-gen", real_origin="train-real", training_folds=[1],
-        reference_folds=[10],
+        reference_folds=[10], min_reference=6,
     )  # fmt: skip
 
 
@@ -82,6 +82,14 @@ def test_seeding_leaves_out_flagged_copies_and_records_it(screen, reader_a):
     assert study.seeding["candidates"]["synthetic"] == 12 - len(flagged)
     rows = {row.key: row for row in seeding_rows(study.seeding)}
     assert rows["excluded_flagged_copies"].label == "Left out (privacy screen: likely copies)"
+    assert study.seeding["unscreened_synthetic"] == 0  # the screen covered the whole pool
+
+
+def test_seeding_says_how_many_synthetic_candidates_were_never_screened(small_store, reader_a):
+    study = seed("unscreened", n=4, readers=("alice",))
+    assert study.seeding["unscreened_synthetic"] == study.seeding["candidates"]["synthetic"] == 12
+    rows = {row.key: row for row in seeding_rows(study.seeding)}
+    assert rows["unscreened_synthetic"].value == "12"
 
 
 def test_staff_see_a_flagged_ecg_next_to_its_nearest_training_record(screen, client_admin):
@@ -103,6 +111,22 @@ def test_staff_see_a_flagged_ecg_next_to_its_nearest_training_record(screen, cli
         assert svg.status_code == 200 and svg["Content-Type"].startswith("image/svg+xml")
         assert b"<svg" in b"".join(svg.streaming_content if svg.streaming else [svg.content])
     assert html.count("<tr><td>") == 12  # one distance per lead
+
+
+def test_deleting_a_training_record_keeps_its_copy_flagged(screen, client_admin, reader_a):
+    """A patient who withdraws takes their record away, not the flag on its copy."""
+    flagged = flagged_ids(screen)
+    copy = screen.results.filter(flagged=True, dcr__lt=0.1).first()
+    ECG.objects.filter(pk=copy.nearest_id).delete()
+    copy.refresh_from_db()
+    assert copy.nearest_id is None and copy.flagged
+    assert flagged_ids(screen) == flagged
+    page = client_admin.get(reverse("assessment:staff-privacy-ecg", args=[copy.pk]))
+    assert page.status_code == 200 and 'id="privacy-nearest-deleted"' in page.content.decode()
+    listing = client_admin.get(reverse("assessment:staff-privacy-screen", args=[screen.pk]))
+    assert listing.status_code == 200
+    study = seed("after-withdrawal", n=6, readers=("alice",))
+    assert flagged.isdisjoint(study.cases.values_list("synthetic_ecg_id", flat=True))
 
 
 def test_privacy_pages_are_staff_only(screen, client, client_a):

@@ -12,12 +12,13 @@ from generator.core.diffusion import (
     SampleNoise,
     SamplingError,
     ddim_timesteps,
+    sample_ddim,
     sample_ddpm,
     sample_seed,
 )
 from generator.core.leads import einthoven_error
 from generator.core.network import SSSDECG
-from generator.core.sampling import SamplerSettings, generate
+from generator.core.sampling import SamplerSettings, generate, resolve_device
 
 LENGTH = 64
 
@@ -60,6 +61,30 @@ def test_ddim_timesteps():
     assert steps[0] == 199 and steps[-1] == 0 and len(steps) == 10
     with pytest.raises(ValueError):
         ddim_timesteps(200, 0)
+
+
+def test_one_step_ddim_denoises_from_the_last_step():
+    assert ddim_timesteps(200, 1) == [199]
+
+    class Constant(torch.nn.Module):  # predicts noise 1 everywhere, at any step
+        def forward(self, x, labels, steps):
+            return torch.ones_like(x)
+
+    schedule = NoiseSchedule.from_config(DiffusionConfig(T=200))
+    noise = SampleNoise(0, [0], (8, 16))
+    x = sample_ddim(Constant(), torch.zeros(1, 71), schedule, noise, steps=1)
+    alpha_bar = float(schedule.alpha_bars[199])
+    start = SampleNoise(0, [0], (8, 16)).normal("cpu")
+    expected = (start - (1 - alpha_bar) ** 0.5) / alpha_bar**0.5
+    torch.testing.assert_close(x, expected)
+
+
+def test_an_unavailable_device_is_named():
+    assert resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="'cuda:99' is not available"):
+        resolve_device("cuda:99")
+    with pytest.raises(ValueError, match="unknown device 'gpu0'"):
+        resolve_device("gpu0")
 
 
 def test_same_seed_same_ecgs_and_twelve_leads(tiny):

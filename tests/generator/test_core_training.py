@@ -13,7 +13,14 @@ from generator.core.labels import encode_label_sets
 from generator.core.leads import from_order
 from generator.core.scp import split_label_key
 from generator.core.train import main as train_cli
-from generator.core.training import EcgDataset, TrainingOptions, build_optimizer, train
+from generator.core.train import parse_args, training_config, training_options
+from generator.core.training import (
+    EcgDataset,
+    TrainingOptions,
+    build_optimizer,
+    epoch_batch,
+    train,
+)
 
 
 @pytest.fixture
@@ -66,7 +73,8 @@ def test_resume_continues_step_count(tmp_path, turing22):
 def test_ssm_parameters_get_their_own_group():
     from generator.core.network import SSSDECG
 
-    model = SSSDECG(GeneratorConfig.tiny().model)
+    assert len(build_optimizer(SSSDECG(GeneratorConfig.tiny().model), 2e-4).param_groups) == 1
+    model = SSSDECG(GeneratorConfig.tiny(train_ssm=True).model)
     optimizer = build_optimizer(model, lr=2e-4)
     main, ssm = optimizer.param_groups
     assert main["lr"] == 2e-4 and ssm["lr"] == 2e-4 and ssm["weight_decay"] == 0.0
@@ -92,3 +100,24 @@ def test_cli_trains_on_a_ptbxl_directory(tmp_path, mini_ptbxl):
     assert status == 0
     loaded = load_checkpoint(tmp_path / "run" / "checkpoint_00000002.pt")
     assert loaded.step == 2 and loaded.config == GeneratorConfig.tiny()
+
+
+@pytest.mark.parametrize(("size", "batch"), [(10, 5), (7, 3)])
+def test_batches_draw_every_example_once_per_epoch(size, batch):
+    drawn = np.concatenate([epoch_batch(step, batch, size, seed=3) for step in range(1, 15)])
+    for epoch in range(len(drawn) // size):
+        assert sorted(drawn[epoch * size : (epoch + 1) * size]) == list(range(size))
+    assert not np.array_equal(drawn[:size], drawn[size : 2 * size])  # reshuffled per epoch
+    np.testing.assert_array_equal(epoch_batch(4, batch, size, 3), drawn[3 * batch : 4 * batch])
+
+
+def test_paper_faithful_defaults_and_opt_ins():
+    base = ["--ptbxl", "p", "--out", "o"]
+    default = parse_args(base)
+    assert training_options(default).mixed_precision
+    assert training_config(default) == GeneratorConfig.paper()
+    assert not GeneratorConfig.paper().model.s4.train_ssm
+    opted = parse_args([*base, "--tiny", "--fp32", "--train-ssm", "--freeze-present-state"])
+    assert not training_options(opted).mixed_precision
+    config = training_config(opted)
+    assert config.model.s4.train_ssm and config.model.freeze_present_state

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from generator.core.dcr import lead_distances, nearest_records
-from generator.core.privacy_screen import rank_auc, screen_pool, wilson_interval
+from generator.core.privacy_screen import MIN_REFERENCE, rank_auc, screen_pool, wilson_interval
 from tests.shared_data import shared_data_dir
 
 TRAINING, REFERENCE = slice(0, 16), slice(16, 22)
@@ -36,7 +36,7 @@ def test_a_generator_returning_training_ecgs_plus_1_uv_noise_is_flagged_every_ti
     real, _ = turing
     training = real[TRAINING].astype(np.float64)
     copies = training + np.random.default_rng(0).normal(0, 0.001, training.shape)  # 1 µV
-    result = screen_pool(copies, training, real[REFERENCE], 100.0)
+    result = screen_pool(copies, training, real[REFERENCE], 100.0, min_reference=1)
     assert result.flagged.all()
     assert (result.nearest.index == np.arange(16)).all()
     assert (result.nearest.shift == 0).all()
@@ -57,11 +57,17 @@ def test_a_shifted_copy_is_found_at_its_shift(turing):
 
 def test_the_published_sssd_samples_sit_as_far_from_the_reals_as_reals_do(turing):
     real, synthetic = turing
-    result = screen_pool(synthetic, real[TRAINING], real[REFERENCE], 100.0)
+    result = screen_pool(synthetic, real[TRAINING], real[REFERENCE], 100.0, min_reference=1)
     # The reference is the held-out reals' own DCR to the training set.
     reference = nearest_records(real[REFERENCE], real[TRAINING], 4).distance
     np.testing.assert_allclose(result.reference_dcr, reference)
     assert result.reference_dcr.min() > 0.9 and result.reference_dcr.max() < 1.5
+    # Thresholds: the reference's 1st and 5th percentiles; flags and share follow them.
+    assert result.copy_threshold == pytest.approx(np.percentile(reference, 1))
+    assert result.share_threshold == pytest.approx(np.percentile(reference, 5))
+    np.testing.assert_array_equal(result.flagged, result.nearest.distance < result.copy_threshold)
+    below = np.mean(result.nearest.distance < result.share_threshold)
+    assert result.summary["share_below_p5"] == pytest.approx(below)
     # No published sample is a copy: every DCR is far from 0, in the held-out range.
     assert result.nearest.distance.min() > 0.9
     assert abs(np.median(result.nearest.distance) - np.median(reference)) < 0.2
@@ -81,6 +87,19 @@ def test_search_matches_the_pair_by_pair_definition(turing):
     np.testing.assert_allclose(found.second_distance, order[:, 1], atol=2e-3)
     per_lead = lead_distances(synthetic[0], real[found.index[0]], 4)
     assert per_lead.shape == (12,) and per_lead.min() >= 0
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5])
+def test_chunks_of_records_merge_into_the_same_two_nearest(turing, chunk):
+    """The search keeps a running top two across chunks of records; any chunk size gives
+    the one-chunk answer (index, shift, both distances)."""
+    real, synthetic = turing
+    whole = nearest_records(synthetic, real, max_shift=4)
+    chunked = nearest_records(synthetic, real, max_shift=4, chunk=chunk)
+    np.testing.assert_array_equal(chunked.index, whole.index)
+    np.testing.assert_array_equal(chunked.shift, whole.shift)
+    np.testing.assert_allclose(chunked.distance, whole.distance, atol=1e-12)
+    np.testing.assert_allclose(chunked.second_distance, whole.second_distance, atol=1e-5)
 
 
 @pytest.mark.parametrize("successes,n", [(0, 22), (1, 22), (5, 40), (22, 22), (37, 1000)])
@@ -108,16 +127,25 @@ def test_bad_input_gives_clear_errors(turing):
     with_nan = synthetic.copy()
     with_nan[2, 5, 100] = np.nan
     with pytest.raises(ValueError, match=r"synthetic ECGs: ECG\(s\) at index \[2\].*NaN"):
-        screen_pool(with_nan, real[TRAINING], real[REFERENCE], 100.0)
+        screen_pool(with_nan, real[TRAINING], real[REFERENCE], 100.0, min_reference=1)
     with pytest.raises(ValueError, match="expected an array"):
-        screen_pool(synthetic[0], real[TRAINING], real[REFERENCE], 100.0)
+        screen_pool(synthetic[0], real[TRAINING], real[REFERENCE], 100.0, min_reference=1)
     with pytest.raises(ValueError, match="differ in leads/samples"):
-        screen_pool(synthetic[:, :, :500], real[TRAINING], real[REFERENCE], 100.0)
+        screen_pool(synthetic[:, :, :500], real[TRAINING], real[REFERENCE], 100.0, min_reference=1)
     with pytest.raises(ValueError, match="training ECGs: needs at least 2"):
-        screen_pool(synthetic, real[:1], real[REFERENCE], 100.0)
+        screen_pool(synthetic, real[:1], real[REFERENCE], 100.0, min_reference=1)
     with pytest.raises(ValueError, match="held-out reference ECGs: needs at least 1"):
-        screen_pool(synthetic, real[TRAINING], real[:0], 100.0)
+        screen_pool(synthetic, real[TRAINING], real[:0], 100.0, min_reference=1)
     with pytest.raises(ValueError, match="sampling rate"):
-        screen_pool(synthetic, real[TRAINING], real[REFERENCE], float("nan"))
+        screen_pool(synthetic, real[TRAINING], real[REFERENCE], float("nan"), min_reference=1)
     with pytest.raises(ValueError, match="successes"):
         wilson_interval(3, 2)
+
+
+def test_too_few_held_out_ecgs_are_refused_by_default(turing):
+    """With n reference ECGs the 1st percentile is about their minimum, so about 1/(n+1) of
+    a pool that copies nothing would be flagged: fewer than MIN_REFERENCE are refused."""
+    real, synthetic = turing
+    with pytest.raises(ValueError, match="6 are too few to place a 1st percentile"):
+        screen_pool(synthetic, real[TRAINING], real[REFERENCE], 100.0)
+    assert MIN_REFERENCE == 100

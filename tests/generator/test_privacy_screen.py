@@ -8,6 +8,7 @@ import io
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from statsmodels.stats.proportion import proportion_confint
 
 from generator.core.leads import from_order
 from generator.models import ECG, PrivacyScreen, ScreenedECG
@@ -52,7 +53,7 @@ def test_screen_pool_flags_every_ecg_of_a_copying_generator(screened_store):
     out = io.StringIO()
     call_command(
         "screen_pool", "--synthetic-origin", "copycat", "--training-folds", "1-8",
-        "--reference-folds", "10", stdout=out,
+        "--reference-folds", "10", "--min-reference", "6", stdout=out,
     )  # fmt: skip
     screen = PrivacyScreen.objects.get()
     assert "flagged as likely copies: 16" in out.getvalue()
@@ -69,32 +70,42 @@ def test_screen_pool_flags_every_ecg_of_a_copying_generator(screened_store):
 
 def test_the_published_sssd_samples_get_sensible_dcrs(screened_store):
     screen = privacy_screen(
-        synthetic_origin="sssd-ecg", training_folds=range(1, 9), reference_folds=[10]
+        synthetic_origin="sssd-ecg",
+        training_folds=range(1, 9),
+        reference_folds=[10],
+        min_reference=6,
     )
     s = screen.summary
     dcrs = np.array(screen.results.values_list("dcr", flat=True))
     assert len(dcrs) == 22 and dcrs.min() > 0.9 and dcrs.max() < 1.5  # none is a copy
     assert abs(s["dcr_median"] - s["reference_dcr_median"]) < 0.2
     assert s["flagged"] <= 3
-    low, high = s["share_below_p5_ci"]
-    assert low <= s["share_below_p5"] <= high
-    assert 0 <= s["mia_auc"] <= 1
+    # The stored share and its interval follow from the stored DCRs and threshold.
+    below = int(np.sum(dcrs < screen.share_threshold))
+    assert s["share_below_p5"] == below / 22
+    assert s["share_below_p5_ci"] == pytest.approx(
+        list(proportion_confint(below, 22, alpha=0.05, method="wilson")), abs=1e-12
+    )
 
 
 def test_a_later_screen_decides_whether_an_ecg_is_flagged(screened_store):
-    first = privacy_screen(synthetic_origin="copycat", reference_folds=[10])
+    first = privacy_screen(synthetic_origin="copycat", reference_folds=[10], min_reference=1)
     assert first.training_folds == list(range(1, 9))  # all folds but the reference ones
     ScreenedECG.objects.filter(screen=first).update(flagged=True)
     # Screened against folds 7-8 only, most copies have no training record to copy.
-    privacy_screen(synthetic_origin="copycat", training_folds=[7, 8], reference_folds=[10])
+    privacy_screen(
+        synthetic_origin="copycat", training_folds=[7, 8], reference_folds=[10], min_reference=1
+    )
     assert len(flagged_copy_ids(list(screened_store))) == 4
 
 
 def test_bad_requests_are_refused_clearly(screened_store):
     with pytest.raises(PrivacyScreenError, match="no synthetic ECGs"):
-        privacy_screen(synthetic_origin="nobody", reference_folds=[10])
+        privacy_screen(synthetic_origin="nobody", reference_folds=[10], min_reference=1)
     with pytest.raises(PrivacyScreenError, match=r"folds \[8\] are both"):
-        privacy_screen(synthetic_origin="copycat", training_folds=[8], reference_folds=[8])
+        privacy_screen(
+            synthetic_origin="copycat", training_folds=[8], reference_folds=[8], min_reference=1
+        )
     with pytest.raises(CommandError, match="PTB-XL folds are 1 to 10"):
         call_command("screen_pool", "--synthetic-origin", "copycat", "--reference-folds", "11")
     with pytest.raises(CommandError, match="expected folds like"):

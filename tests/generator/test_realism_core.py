@@ -182,3 +182,18 @@ def test_too_few_ecgs_of_a_class_name_the_set_and_the_threshold(turing):
     short = Dataset("short", real.signals[:, :, :500], real.labels)
     with pytest.raises(RealismError, match="one length"):
         evaluate_realism(real, real, short, TINY, FAST, 1)
+
+
+def test_a_class_absent_from_a_set_is_refused_even_with_min_per_class_0(turing):
+    """min_per_class 0 would let a set without HYP through to an undefined AUC (a bare
+    ValueError deep in the metrics); it is refused up front as a RealismError."""
+    real = turing["real"]
+    no_hyp = Dataset("synthetic", real.signals, np.c_[real.labels[:, :4], np.zeros(22)])
+    with pytest.raises(RealismError, match="min_per_class must be an integer >= 1"):
+        evaluate_realism(no_hyp, real, real, TINY, FAST, min_per_class=0)
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:x"])
+def test_an_unknown_device_is_refused_clearly(device):
+    with pytest.raises(RealismError, match="unknown device"):
+        FitSettings(device=device)

@@ -67,20 +67,29 @@ def run(*args: str) -> str:
 
 
 def test_evaluate_realism_stores_tstr_trts_trtr_per_generator(turing_folds, tmp_path):
+    # ECGs with no diagnostic superclass (a rhythm statement only) are left out, as in
+    # the PTB-XL benchmark: the counts below do not include them.
+    flat = np.zeros((12, 1000), dtype=np.float32)
+    store(flat, "real:rhythm-only", "real", "ptbxl", ["SR"], strat_fold=10)
+    store(flat, "sssd:rhythm-only", "synthetic", "sssd-ecg", ["SR"], generator_name="SSSD-ECG",
+          checkpoint_sha256=CHECKPOINT)  # fmt: skip
     out = run("--generator", "sssd-ecg", "--train-folds", "1-8", "--test-folds", "10",
               "--seed", "3", "--out", str(tmp_path), *TINY)  # fmt: skip
     evaluation = RealismEvaluation.objects.get()
     assert f"realism evaluation {evaluation.pk} of SSSD-ECG" in out
-    assert "TSTR: macro AUC" in out and "(train 22, test 11 ECGs)" in out
+    # One of the 22 published pairs (its real ECG in a training fold) has no
+    # diagnostic superclass either: 21 synthetic and 10 + 11 real ECGs take part.
+    assert "TSTR: macro AUC" in out and "(train 21, test 11 ECGs)" in out
     assert evaluation.generator_name == "SSSD-ECG" and evaluation.checkpoint_sha256 == CHECKPOINT
     assert (evaluation.train_folds, evaluation.test_folds) == (list(range(1, 9)), [10])
     fit = evaluation.settings["fit"]
     assert (fit["epochs"], fit["seed"], fit["device"]) == (2, 3, "cpu")
     assert evaluation.settings["classifier"]["width"] == 8
     metrics = evaluation.metrics
-    assert (metrics["trts"]["n_train"], metrics["trts"]["n_test"]) == (11, 22)
+    assert (metrics["trts"]["n_train"], metrics["trts"]["n_test"]) == (10, 21)
     assert set(metrics["tstr"]["per_class"]) == set(SUPERCLASSES)
-    assert 0 <= evaluation.tstr_auc <= 1
+    assert evaluation.tstr_auc == metrics["tstr"]["macro"]["auc"]
+    assert f"TSTR: macro AUC {evaluation.tstr_auc:.3f}" in out
     for kind in ("synthetic", "real"):
         saved = evaluation.classifier_files[kind]
         model, meta = load_classifier(saved["path"])
@@ -108,12 +117,15 @@ def test_queue_without_a_broker_runs_here(turing_folds, settings):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--generator", "nope", *TINY), "no synthetic ECGs of nope in the store"),
+        (("--generator", "nope", *TINY), "no synthetic ECGs of nope with a diagnostic superclass"),
         (("--generator", "sssd-ecg", "--test-folds", "8", *TINY),
          r"folds \[8\] are both training and test folds"),
         (("--generator", "sssd-ecg", "--epochs", "2", "--width", "8", "--device", "cpu"),
          "real ptbxl ECGs of folds 1,2,3,4,5,6,7,8: too few ECGs for class STTC: 1 with it"),
         (("--generator", "sssd-ecg", "--test-folds", "11", *TINY), "PTB-XL folds are 1 to 10"),
+        (("--generator", "sssd-ecg", *TINY, "--width", "0"), "has an empty dimension"),
+        (("--generator", "sssd-ecg", *TINY, "--min-per-class", "0"), "min_per_class must be"),
+        (("--generator", "sssd-ecg", *TINY, "--device", "gpu"), "unknown device 'gpu'"),
     ],
 )  # fmt: skip
 def test_bad_requests_are_clear_command_errors(turing_folds, args, message):

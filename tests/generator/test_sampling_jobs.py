@@ -229,3 +229,67 @@ def test_the_heartbeat_renews_the_lease_but_not_past_the_chunk_time_limit(checkp
     assert beat.renewals >= 2
     assert held.lease_owner == "worker-a" and held.lease_expires_at < timezone.now()
     assert sampling_job_claim(job_id=job.pk, owner="worker-b")  # another worker may take it
+
+
+class Loud:
+    """A stub backend: every sample peaks at ``peak`` mV in lead I."""
+
+    name, sampling_rate = "loud", 100
+
+    def __init__(self, peak: float = 20.0):
+        self.peak = peak
+
+    def generate(self, label_sets, seed, *, start_index=0):
+        signals = np.zeros((len(label_sets), 12, 1000), np.float32)
+        signals[:, 0, 10] = self.peak
+        return signals
+
+    def provenance(self):
+        return {"generator": self.name}
+
+
+def test_implausible_amplitudes_warn_and_are_recorded(checkpoint, caplog):
+    job = sampling_job_run(job_id=make_job(checkpoint, n=2).pk, backend=Loud())
+    assert {e.provenance["implausible_peak_mv"] for e in job.ecgs.all()} == {20.0}
+    assert "peaks at 20.0 mV" in caplog.text
+    quiet = sampling_job_run(job_id=make_job(checkpoint, n=1).pk, backend=Loud(9.5))
+    assert "implausible_peak_mv" not in quiet.ecgs.get().provenance
+
+
+def test_unconditional_backends_take_no_labels_and_store_no_codes():
+    job = sampling_job_create(backend="deepfake-ecg", n=2, seed=0)
+    assert job.label_sets == [[], []]
+    job = sampling_job_run(job_id=job.pk, backend=Loud())
+    assert [(e.scp_codes, e.conditioning_labels) for e in job.ecgs.all()] == [({}, [])] * 2
+    with pytest.raises(SamplingJobError, match="deepfake-ecg is unconditional"):
+        sampling_job_create(backend="deepfake-ecg", n=1, seed=0, labels=["NORM"])
+    with pytest.raises(SamplingJobError, match="exactly one of labels or a match"):
+        sampling_job_create(backend="sssd-nle", n=1, seed=0)
+
+
+def test_batch_is_honoured_and_progress_is_logged_off_a_terminal(checkpoint):
+    err = io.StringIO()
+    call_command(
+        "sample_pool", "--checkpoint", str(checkpoint), "--n", "3", "--labels", "NORM",
+        "--sampler", "ddim", "--steps", "2", "--batch", "3", stdout=io.StringIO(), stderr=err,
+    )  # fmt: skip
+    job = SamplingJob.objects.get()
+    assert job.chunk_size == 3 and job.backend_options["batch_size"] == 3
+    assert f"sampling job {job.pk}: 3/3 ECGs" in err.getvalue()
+    with pytest.raises(CommandError, match="--chunk-size 2 is smaller than --batch 4"):
+        call_command("sample_pool", "--checkpoint", str(checkpoint), "--n", "3",
+                     "--labels", "NORM", "--batch", "4", "--chunk-size", "2")  # fmt: skip
+
+
+def test_an_unavailable_device_is_a_command_error(checkpoint):
+    with pytest.raises(CommandError, match="device 'cuda:99' is not available"):
+        call_command("sample_pool", "--checkpoint", str(checkpoint), "--n", "1",
+                     "--labels", "NORM", "--device", "cuda:99")  # fmt: skip
+    assert SamplingJob.objects.count() == 0
+
+
+def test_sample_pool_runs_an_unconditional_backend_without_labels():
+    call_command("sample_pool", "--backend", "deepfake-ecg", "--n", "1", "--batch", "1",
+                 "--device", "cpu", stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
+    fake = ECG.objects.synthetic().get()
+    assert fake.scp_codes == {} and fake.conditioning_labels == []

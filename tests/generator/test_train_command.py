@@ -33,3 +33,16 @@ def test_trains_saves_and_resumes(tmp_path, mini_ptbxl):
 def test_missing_ptbxl_directory_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="ptbxl_database.csv: missing PTB-XL table"):
         run("--ptbxl", tmp_path, "--out", tmp_path / "o", "--tiny", "--steps", "1")
+
+
+def test_passes_the_paper_fidelity_flags(tmp_path, mini_ptbxl):
+    out = tmp_path / "ckpt"
+    run("--ptbxl", mini_ptbxl, "--out", out, "--tiny", "--batch-size", "2", "--device", "cpu",
+        "--steps", "1", "--train-ssm", "--freeze-present-state", "--fp32")  # fmt: skip
+    config = load_checkpoint(next(out.glob("*.pt"))).config
+    assert config.model.s4.train_ssm and config.model.freeze_present_state
+
+
+def test_an_unavailable_device_is_a_command_error(tmp_path):
+    with pytest.raises(CommandError, match="device 'cuda:99' is not available"):
+        run("--ptbxl", tmp_path, "--out", tmp_path / "o", "--tiny", "--device", "cuda:99")

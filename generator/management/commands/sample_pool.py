@@ -50,8 +50,10 @@ class Command(BaseCommand):
         source.add_argument("--checkpoint", help="SSSD-ECG-nle (or released SSSD-ECG) checkpoint")
         source.add_argument("--backend", help="another generator backend, e.g. deepfake-ecg")
         parser.add_argument("--n", type=int, required=True)
-        labels = parser.add_mutually_exclusive_group(required=True)
-        labels.add_argument("--labels", help="SCP codes for every sample, e.g. NORM,SR")
+        labels = parser.add_mutually_exclusive_group()
+        labels.add_argument(
+            "--labels", help="SCP codes for every sample, e.g. NORM,SR (none: unconditional)"
+        )
         labels.add_argument(
             "--match", help="copy label sets of stored real ECGs, e.g. 'origin=ptbxl;folds=9,10'"
         )
@@ -59,7 +61,9 @@ class Command(BaseCommand):
         parser.add_argument("--sampler", choices=["ddpm", "ddim"], default="ddpm")
         parser.add_argument("--steps", type=int, help="DDIM steps (DDPM always runs all 200)")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--chunk-size", type=int, default=8)
+        parser.add_argument(
+            "--chunk-size", type=int, help="ECGs per stored chunk / Celery task (default: --batch)"
+        )
         parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
         parser.add_argument("--origin", help="origin written on the ECGs")
         parser.add_argument(
@@ -67,6 +71,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        chunk_size = options["chunk_size"] or options["batch"]
+        if chunk_size < options["batch"]:
+            raise CommandError(
+                f"--chunk-size {chunk_size} is smaller than --batch {options['batch']}: "
+                "each model batch would be cut to one chunk"
+            )
         name, backend_options = backend_choice(options)
         try:  # load the checkpoint / weights now, so a bad one leaves no failed job behind
             backend = get_backend(name, **backend_options)
@@ -81,7 +91,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 labels=[code.strip() for code in labels] if labels else None,
                 match_query=options["match"],
-                chunk_size=options["chunk_size"],
+                chunk_size=chunk_size,
                 origin=options["origin"],
             )
         except SamplingJobError as exc:
@@ -96,6 +106,8 @@ class Command(BaseCommand):
 
             def progress(done: int, total: int) -> None:
                 bar.update(done - bar.n)
+                if bar.disable:  # not a terminal (a log file, a pipe): one line per chunk
+                    self.stderr.write(f"sampling job {job.pk}: {done}/{total} ECGs")
 
             try:
                 job = sampling_job_run(job_id=job.pk, on_progress=progress, backend=backend)

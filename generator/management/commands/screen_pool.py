@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from generator.core.privacy_screen import MIN_REFERENCE
 from generator.privacy import PrivacyScreenError, privacy_screen
 
 
@@ -30,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--training-folds", default="", help="e.g. 1-8; default: the rest")
         parser.add_argument("--reference-folds", required=True, help="held-out folds, e.g. 10")
         parser.add_argument("--rate", type=float, default=100.0, help="harmonised rate (Hz)")
+        parser.add_argument(
+            "--min-reference",
+            type=int,
+            default=MIN_REFERENCE,
+            help=f"fewest held-out reference ECGs accepted (default {MIN_REFERENCE})",
+        )
 
     def handle(self, *args, **options):
         training = options["training_folds"]
@@ -40,6 +47,7 @@ class Command(BaseCommand):
                 training_folds=parse_fold_list(training, "--training-folds") if training else (),
                 reference_folds=parse_fold_list(options["reference_folds"], "--reference-folds"),
                 sampling_rate=options["rate"],
+                min_reference=options["min_reference"],
             )
         except PrivacyScreenError as exc:
             raise CommandError(str(exc)) from exc

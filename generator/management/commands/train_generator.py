@@ -17,7 +17,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         names = ("ptbxl", "out", "steps", "batch_size", "lr", "labels", "lead_set",
-                 "checkpoint_every", "resume", "seed", "tiny", "limit", "device")  # fmt: skip
+                 "checkpoint_every", "resume", "seed", "tiny", "limit", "device", "train_ssm",
+                 "freeze_present_state", "fp32")  # fmt: skip
         try:
             result = run_training(argparse.Namespace(**{name: options[name] for name in names}))
         except ValueError as exc:
