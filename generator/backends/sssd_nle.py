@@ -30,10 +30,14 @@ class SssdNleBackend:
         batch_size: int = 16,
         device: str | None = None,
         cache_kernels: bool = True,
+        kernel_mode: str | None = None,
+        ema: bool = False,
     ) -> None:
         self.device = resolve_device(device)
         self.checkpoint_path = Path(checkpoint)
-        self.loaded = load_checkpoint(self.checkpoint_path, self.device)
+        self.loaded = load_checkpoint(
+            self.checkpoint_path, self.device, kernel_mode=kernel_mode, ema=ema
+        )
         self.settings = SamplerSettings(sampler, steps, eta, batch_size, cache_kernels)
         self.settings.validate(self.loaded.config.diffusion.T)
         self.sampling_rate = self.loaded.config.model.sampling_rate
@@ -60,9 +64,11 @@ class SssdNleBackend:
             "checkpoint_file": self.checkpoint_path.name,
             "checkpoint_format": self.loaded.source,
             "checkpoint_step": self.loaded.step,
+            "weights": self.loaded.weights,
             "label_variant": config.model.label_variant,
             "label_vocabulary_size": len(config.model.label_vocabulary),
             "lead_set": config.model.lead_set,
+            "kernel_mode": config.model.s4.kernel_mode,
             "sampler": self.settings.sampler,
             "steps": self.settings.denoising_steps(config.diffusion.T),
             "eta": self.settings.eta if self.settings.sampler == "ddim" else None,

@@ -10,7 +10,8 @@ from typing import Any
 
 import torch
 
-from generator.core.config import GeneratorConfig
+from generator.core.config import ConfigError, GeneratorConfig
+from generator.core.ema import WeightAverage
 from generator.core.network import SSSDECG
 from generator.core.release_format import (
     config_from_release,
@@ -37,6 +38,8 @@ class LoadedCheckpoint:
     sha256: str
     source: str  # "native" or "sssd-ecg-release"
     validation_loss: float | None = None
+    ema: dict[str, Any] | None = None  # {"decay", "state"} when training kept an average
+    weights: str = "trained"  # "ema" when the model holds the averaged weights
 
     @property
     def label_vocabulary(self) -> tuple[str, ...]:
@@ -61,8 +64,9 @@ def save_checkpoint(
     step: int = 0,
     data_fingerprint: str = "",
     validation_loss: float | None = None,
+    ema: WeightAverage | None = None,
 ) -> str:
-    """Write a checkpoint atomically and return its SHA-256."""
+    """Write a checkpoint atomically and return its SHA-256 (with the EMA weights if any)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -74,6 +78,7 @@ def save_checkpoint(
         "step": int(step),
         "data_fingerprint": data_fingerprint,
         "validation_loss": validation_loss,
+        "ema": None if ema is None else {"decay": ema.decay, "state": ema.state_dict()},
     }
     partial = path.with_name(path.name + ".partial")
     torch.save(payload, partial)
@@ -81,8 +86,19 @@ def save_checkpoint(
     return checkpoint_sha256(path)
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> LoadedCheckpoint:
-    """Rebuild the model of a checkpoint (native format or the SSSD-ECG release's)."""
+def load_checkpoint(
+    path: str | Path,
+    device: str | torch.device = "cpu",
+    *,
+    kernel_mode: str | None = None,
+    ema: bool = False,
+) -> LoadedCheckpoint:
+    """Rebuild the model of a checkpoint (native format or the SSSD-ECG release's).
+
+    ``kernel_mode`` overrides the S4 kernel mode the checkpoint records (``exact`` when it
+    records none, as for release checkpoints and older native ones). ``ema`` loads the
+    exponential moving average of the weights kept during training instead of the weights.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
@@ -95,17 +111,21 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
             f"({type(exc).__name__}{': ' + reason if reason else ''})"
         ) from exc
     sha256 = checkpoint_sha256(path)
-    if is_release_checkpoint(payload):
+    release = is_release_checkpoint(payload)
+    average = None if release or not isinstance(payload, dict) else payload.get("ema")
+    if ema and average is None:
+        raise CheckpointError(f"checkpoint {path} holds no moving average of its weights")
+    if release:
         state = payload["model_state_dict"]
-        config = config_from_release(state)
+        config = _with_mode(config_from_release(state), kernel_mode)
         model = _build(config, release_to_native(state), path)
         return LoadedCheckpoint(model.to(device), config, 0, None, "", sha256, "sssd-ecg-release")
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"checkpoint {path} is not a format-{FORMAT_VERSION} checkpoint")
-    config = GeneratorConfig.from_dict(payload["config"])
+    config = _with_mode(GeneratorConfig.from_dict(payload["config"]), kernel_mode)
     if tuple(payload["label_vocabulary"]) != config.model.label_vocabulary:
         raise CheckpointError(f"checkpoint {path}: label vocabulary disagrees with its config")
-    model = _build(config, payload["model_state"], path)
+    model = _build(config, average["state"] if ema else payload["model_state"], path)
     return LoadedCheckpoint(
         model=model.to(device),
         config=config,
@@ -115,7 +135,18 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
         sha256=sha256,
         source="native",
         validation_loss=payload.get("validation_loss"),
+        ema=average,
+        weights="ema" if ema else "trained",
     )
+
+
+def _with_mode(config: GeneratorConfig, kernel_mode: str | None) -> GeneratorConfig:
+    if kernel_mode is None:
+        return config
+    try:
+        return config.with_kernel_mode(kernel_mode)
+    except ConfigError as exc:
+        raise CheckpointError(str(exc)) from exc
 
 
 def _build(config: GeneratorConfig, state: dict[str, torch.Tensor], path: Path) -> SSSDECG:

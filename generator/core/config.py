@@ -9,6 +9,10 @@ from generator.core.leads import GENERATED_LEAD_SETS
 from generator.core.scp import SCP_VOCABULARY
 
 LABEL_VARIANTS: tuple[str, ...] = ("sssd", "nle")
+# "exact" sums both states of every conjugate pair in the S4 Cauchy kernel (the released
+# pykeops/CUDA paths); "release_fallback" sums only the stored half, as the release's
+# ``cauchy_slow`` fallback does whenever neither extension imports.
+KERNEL_MODES: tuple[str, ...] = ("exact", "release_fallback")
 
 
 class ConfigError(ValueError):
@@ -28,9 +32,14 @@ class S4Config:
     dt_max: float = 1e-1
     # SSSD-ECG and the nle code keep dt, A (w, P, Q) and B fixed (buffers); True trains them.
     train_ssm: bool = False
+    kernel_mode: str = "exact"
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for values the S4 layer cannot use."""
+        if self.kernel_mode not in KERNEL_MODES:
+            raise ConfigError(
+                f"S4 kernel_mode must be one of {KERNEL_MODES}, got {self.kernel_mode!r}"
+            )
         if self.d_state < 2 or self.d_state % 2:
             raise ConfigError(f"S4 d_state must be an even number >= 2, got {self.d_state}")
         if self.lmax < 2:
@@ -128,13 +137,14 @@ class GeneratorConfig:
         lead_set: str = "nle",
         train_ssm: bool = False,
         freeze_present_state: bool = False,
+        kernel_mode: str = "exact",
     ) -> GeneratorConfig:
         """The published SSSD-ECG configuration (36 blocks, 256 channels, d_state 64, T=200)."""
         model = SSSDConfig(
             label_variant=label_variant,
             lead_set=lead_set,
             freeze_present_state=freeze_present_state,
-            s4=S4Config(train_ssm=train_ssm),
+            s4=S4Config(train_ssm=train_ssm, kernel_mode=kernel_mode),
         )
         config = cls(model)
         config.validate()
@@ -149,6 +159,7 @@ class GeneratorConfig:
         signal_length: int = 1000,
         train_ssm: bool = False,
         freeze_present_state: bool = False,
+        kernel_mode: str = "exact",
     ) -> GeneratorConfig:
         """A small configuration for tests and smoke runs (2 blocks, 32 channels, d_state 8)."""
         model = SSSDConfig(
@@ -163,7 +174,9 @@ class GeneratorConfig:
             lead_set=lead_set,
             signal_length=signal_length,
             freeze_present_state=freeze_present_state,
-            s4=S4Config(d_state=8, lmax=signal_length, train_ssm=train_ssm),
+            s4=S4Config(
+                d_state=8, lmax=signal_length, train_ssm=train_ssm, kernel_mode=kernel_mode
+            ),
         )
         config = cls(model)
         config.validate()
@@ -177,6 +190,12 @@ class GeneratorConfig:
     def with_model(self, **changes: Any) -> GeneratorConfig:
         """A copy with some backbone fields changed."""
         return replace(self, model=replace(self.model, **changes))
+
+    def with_kernel_mode(self, kernel_mode: str) -> GeneratorConfig:
+        """A copy whose S4 layers compute their kernel in ``kernel_mode``."""
+        config = self.with_model(s4=replace(self.model.s4, kernel_mode=kernel_mode))
+        config.validate()
+        return config
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (as stored in checkpoints)."""

@@ -76,17 +76,29 @@ class SampleNoise:
         return torch.stack(draws).to(device=device, dtype=dtype)
 
 
+def diffusion_draws(
+    schedule: NoiseSchedule, shape: torch.Size, generator: torch.Generator | None = None
+) -> tuple[Tensor, Tensor]:
+    """A uniformly drawn step per sample and standard normal noise of ``shape``."""
+    steps = torch.randint(schedule.T, (shape[0],), generator=generator)
+    return steps, torch.randn(shape, generator=generator)
+
+
 def training_loss(
     model: nn.Module,
     x0: Tensor,
     labels: Tensor,
     schedule: NoiseSchedule,
     generator: torch.Generator | None = None,
+    *,
+    draws: tuple[Tensor, Tensor] | None = None,
 ) -> Tensor:
-    """MSE between true and predicted noise at uniformly drawn steps (one per sample)."""
-    batch = x0.shape[0]
-    steps = torch.randint(schedule.T, (batch,), generator=generator)
-    noise = torch.randn(x0.shape, generator=generator).to(x0.device, x0.dtype)
+    """MSE between true and predicted noise at uniformly drawn steps (one per sample).
+
+    ``draws`` gives the (steps, noise) of each sample instead of drawing them here.
+    """
+    steps, noise = draws or diffusion_draws(schedule, x0.shape, generator)
+    noise = noise.to(x0.device, x0.dtype)
     steps = steps.to(x0.device)
     x_t = (
         schedule.at("alpha_bars", steps, x0).sqrt() * x0

@@ -3,9 +3,10 @@
 The continuous system x' = A x + B u, y = C x has A = diag(w) - P Q^T (diagonal plus rank
 one, unitarily equivalent to the HiPPO-LegS matrix) and is discretised with the bilinear
 transform at step dt. Only one state of each complex-conjugate pair is stored; every sum
-over the state adds the conjugate term. Parameters use the shapes and names of the S4 code
-that SSSD-ECG released (complex tensors stored as a trailing real/imag axis), so its
-checkpoints map onto these modules directly.
+over the state adds the conjugate term (kernel mode ``exact``), except in kernel mode
+``release_fallback``, which sums the stored half only, as SSSD-ECG's ``cauchy_slow`` does.
+Parameters use the shapes and names of the S4 code that SSSD-ECG released (complex tensors
+stored as a trailing real/imag axis), so its checkpoints map onto these modules directly.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class S4Kernel(nn.Module):
 
     def __init__(self, features: int, channels: int, config: S4Config) -> None:
         super().__init__()
+        self.kernel_mode = config.kernel_mode
         half = config.d_state // 2
         hippo = hippo_legs_dplr(config.d_state)
         w, p, b = (torch.from_numpy(x) for x in (hippo.w, hippo.p, hippo.b))
@@ -110,7 +112,8 @@ class S4Kernel(nn.Module):
 
         v = left[:, None] * right[None]  # (c+1, 2, H, N/2)
         s = torch.einsum("abhn,hnl->abhl", v, cauchy(w))
-        s = s + torch.einsum("abhn,hnl->abhl", v.conj(), cauchy(w.conj()))
+        if self.kernel_mode == "exact":
+            s = s + torch.einsum("abhn,hnl->abhl", v.conj(), cauchy(w.conj()))
         # Rank-one Woodbury correction; s[-1, :] carries the 2/(1+z) factor, remove it there.
         half_plus = (1 + omega) / 2
         k_f = s[:-1, 0] - s[:-1, 1] * (s[-1, 0] * half_plus) / (1 + s[-1, 1] * half_plus)

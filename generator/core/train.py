@@ -1,6 +1,7 @@
 """Command line: train SSSD-ECG(-nle) on PTB-XL (folds 1-8 train, fold 9 validation).
 
 python -m generator.core.train --ptbxl DIR --out DIR [--steps N] [--tiny] ...
+torchrun --nproc_per_node=N -m generator.core.train ...   # DistributedDataParallel
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.core.config import GeneratorConfig
+from generator.core.config import KERNEL_MODES, GeneratorConfig
+from generator.core.distributed import close_world
 from generator.core.labels import encode_label_sets
 from generator.core.sampling import resolve_device
 from generator.core.training import EcgDataset, TrainingOptions, TrainingResult, train
@@ -74,7 +76,19 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="nle: pin the 'present' label embeddings at zero, as the released nle code did",
     )
+    parser.add_argument(
+        "--kernel-mode",
+        choices=KERNEL_MODES,
+        default="exact",
+        help="S4 kernel: exact (both states of each conjugate pair) or release_fallback",
+    )
     parser.add_argument("--fp32", action="store_true", help="no bf16 autocast on CUDA")
+    parser.add_argument(
+        "--ema",
+        type=float,
+        metavar="DECAY",
+        help="also keep an exponential moving average of the weights (e.g. 0.9999; off: paper)",
+    )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -92,6 +106,7 @@ def training_config(args: argparse.Namespace) -> GeneratorConfig:
         lead_set=args.lead_set,
         train_ssm=args.train_ssm,
         freeze_present_state=args.freeze_present_state,
+        kernel_mode=args.kernel_mode,
     )
 
 
@@ -106,6 +121,7 @@ def training_options(args: argparse.Namespace) -> TrainingOptions:
         out_dir=args.out,
         device=str(resolve_device(args.device)),  # an unusable device fails before any work
         mixed_precision=not args.fp32,
+        ema=args.ema,
     )
 
 
@@ -117,13 +133,16 @@ def run_training(args: argparse.Namespace) -> TrainingResult:
     if train_set is None:
         raise ValueError(f"no PTB-XL records of folds 1-8 under {args.ptbxl}")
     validation_set = load_ptbxl_dataset(args.ptbxl, VALIDATION_FOLDS, vocabulary, limit=args.limit)
-    return train(
-        train_set,
-        config=None if args.resume else config,
-        options=options,
-        validation_set=validation_set,
-        resume=args.resume,
-    )
+    try:
+        return train(
+            train_set,
+            config=None if args.resume else config,
+            options=options,
+            validation_set=validation_set,
+            resume=args.resume,
+        )
+    finally:
+        close_world()
 
 
 def training_summary(result: TrainingResult) -> str:
@@ -144,7 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = run_training(parse_args(argv))
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from exc
-    print(training_summary(result))
+    if result.world.is_main:
+        print(training_summary(result))
     return 0
 
 

@@ -16,7 +16,9 @@ from tqdm import tqdm
 
 from generator.core.checkpoint import load_checkpoint, save_checkpoint
 from generator.core.config import GeneratorConfig
-from generator.core.diffusion import NoiseSchedule, training_loss
+from generator.core.diffusion import NoiseSchedule, diffusion_draws, training_loss
+from generator.core.distributed import World, init_world
+from generator.core.ema import WeightAverage
 from generator.core.leads import generated_from_twelve
 from generator.core.network import SSSDECG
 from generator.core.s4 import SSM_PARAMETER_NAMES
@@ -70,6 +72,7 @@ class TrainingOptions:
     validation_batches: int = 4
     device: str | None = None  # None: cuda when available
     mixed_precision: bool = True  # bf16 autocast, used on CUDA only
+    ema: float | None = None  # decay of a moving average of the weights; None: none kept
     progress_bar: bool = True
 
 
@@ -94,6 +97,7 @@ class TrainingResult:
     losses: list[float] = field(default_factory=list)
     validation_losses: dict[int, float] = field(default_factory=dict)
     checkpoints: list[Path] = field(default_factory=list)
+    world: World = field(default_factory=World)
 
 
 ProgressCallback = Callable[[TrainingProgress], None]
@@ -137,12 +141,19 @@ def train(
     step count); otherwise ``config`` defines a fresh model. Batches come from
     :func:`epoch_batch`, diffusion steps and noise from a generator seeded by (seed, step),
     so a resumed run follows the same data stream as an uninterrupted one.
+
+    Under torchrun (``WORLD_SIZE`` > 1) the model is wrapped in DistributedDataParallel and
+    each rank trains on its share of every global batch of ``options.batch_size``, so any
+    world size follows the same stream; only rank 0 validates, logs and writes checkpoints.
     """
     options = options or TrainingOptions()
     if options.steps < 1 or options.batch_size < 1:
         raise ValueError("steps and batch_size must be positive")
-    device = resolve_device(options.device)
-    model, config, optimizer, start_step = _initial_state(config, options, resume, device)
+    world, device = init_world(resolve_device(options.device))
+    share = world.share(options.batch_size)
+    model, config, optimizer, start_step, average = _initial_state(config, options, resume, device)
+    ema = WeightAverage(model, options.ema, average) if options.ema and world.is_main else None
+    trained = _parallel(model, world, device)
     _check_dataset(train_set, config, "training")
     if validation_set is not None:
         _check_dataset(validation_set, config, "validation")
@@ -150,7 +161,7 @@ def train(
     signals = torch.from_numpy(generated_from_twelve(train_set.signals, config.model.lead_set))
     labels = torch.from_numpy(train_set.labels)
     fingerprint = train_set.fingerprint()
-    result = TrainingResult(model=model, config=config, step=start_step)
+    result = TrainingResult(model=model, config=config, step=start_step, world=world)
     autocast = (
         torch.autocast("cuda", dtype=torch.bfloat16)
         if device.type == "cuda" and options.mixed_precision
@@ -159,7 +170,7 @@ def train(
     bar = tqdm(
         total=options.steps,
         initial=start_step,
-        disable=not options.progress_bar,
+        disable=not (options.progress_bar and world.is_main),
         desc="train",
         unit="step",
     )
@@ -168,32 +179,44 @@ def train(
     for step in range(start_step + 1, options.steps + 1):
         generator = torch.Generator().manual_seed(options.seed * 1_000_003 + step)
         batch = torch.from_numpy(epoch_batch(step, options.batch_size, len(signals), options.seed))
-        model.train()
+        steps, noise = diffusion_draws(schedule, (len(batch), *signals.shape[1:]), generator)
+        batch, draws = batch[share], (steps[share], noise[share])
+        trained.train()
         with autocast:
             loss = training_loss(
-                model, signals[batch].to(device), labels[batch].to(device), schedule, generator
+                trained, signals[batch].to(device), labels[batch].to(device), schedule, draws=draws
             )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        value = float(loss.detach())
+        if ema is not None:
+            ema.update(model)
+        value = world.mean(loss)
         if not math.isfinite(value):
             raise FloatingPointError(f"training loss became {value} at step {step}")
         result.losses.append(value)
         result.step = step
         at_checkpoint = options.checkpoint_every and step % options.checkpoint_every == 0
         validation_loss = None
-        if validation_set is not None and (
-            (validation_every and step % validation_every == 0)
-            or (not validation_every and at_checkpoint)
-            or step == options.steps
+        if (
+            world.is_main
+            and validation_set is not None
+            and (
+                (validation_every and step % validation_every == 0)
+                or (not validation_every and at_checkpoint)
+                or step == options.steps
+            )
         ):
             validation_loss = evaluate(
                 model, validation_set, config, options.validation_batches, options.batch_size
             )
             result.validation_losses[step] = validation_loss
             latest_validation = validation_loss
-        if options.out_dir is not None and (at_checkpoint or step == options.steps):
+        if (
+            world.is_main
+            and options.out_dir is not None
+            and (at_checkpoint or step == options.steps)
+        ):
             path = Path(options.out_dir) / f"checkpoint_{step:08d}.pt"
             save_checkpoint(
                 path,
@@ -203,6 +226,7 @@ def train(
                 step=step,
                 data_fingerprint=fingerprint,
                 validation_loss=latest_validation,
+                ema=ema,
             )
             result.checkpoints.append(path)
         rate = (step - start_step) / max(time.perf_counter() - started, 1e-9)
@@ -245,18 +269,31 @@ def evaluate(
     return float(np.mean(losses))
 
 
+def _parallel(model: SSSDECG, world: World, device: torch.device) -> torch.nn.Module:
+    """``model`` wrapped in DistributedDataParallel when there is more than one process.
+
+    The graph is static: the last block's residual convolution never reaches the loss.
+    """
+    if world.world_size == 1:
+        return model
+    return torch.nn.parallel.DistributedDataParallel(
+        model, device_ids=[device.index] if device.type == "cuda" else None, static_graph=True
+    )
+
+
 def _initial_state(
     config: GeneratorConfig | None,
     options: TrainingOptions,
     resume: str | Path | None,
     device: torch.device,
-) -> tuple[SSSDECG, GeneratorConfig, torch.optim.Optimizer, int]:
+) -> tuple[SSSDECG, GeneratorConfig, torch.optim.Optimizer, int, dict | None]:
+    """Model, configuration, optimiser, step and stored EMA weights to start from."""
     if resume is None:
         if config is None:
             raise ValueError("a configuration is needed when not resuming from a checkpoint")
         torch.manual_seed(options.seed)  # weight initialisation
         model = SSSDECG(config.model).to(device)
-        return model, config, build_optimizer(model, options.lr, options.ssm_lr), 0
+        return model, config, build_optimizer(model, options.lr, options.ssm_lr), 0, None
     loaded = load_checkpoint(resume, device)
     if config is not None and config != loaded.config:
         raise ValueError(f"configuration differs from the one stored in {resume}")
@@ -271,7 +308,8 @@ def _initial_state(
         raise ValueError(
             f"checkpoint {resume} is already at step {loaded.step} >= steps {options.steps}"
         )
-    return loaded.model, loaded.config, optimizer, loaded.step
+    average = loaded.ema["state"] if loaded.ema else None
+    return loaded.model, loaded.config, optimizer, loaded.step, average
 
 
 def _check_dataset(dataset: EcgDataset, config: GeneratorConfig, role: str) -> None:

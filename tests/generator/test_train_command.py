@@ -38,9 +38,11 @@ def test_missing_ptbxl_directory_is_a_clear_error(tmp_path):
 def test_passes_the_paper_fidelity_flags(tmp_path, mini_ptbxl):
     out = tmp_path / "ckpt"
     run("--ptbxl", mini_ptbxl, "--out", out, "--tiny", "--batch-size", "2", "--device", "cpu",
-        "--steps", "1", "--train-ssm", "--freeze-present-state", "--fp32")  # fmt: skip
+        "--steps", "1", "--train-ssm", "--freeze-present-state", "--fp32",
+        "--kernel-mode", "release_fallback")  # fmt: skip
     config = load_checkpoint(next(out.glob("*.pt"))).config
     assert config.model.s4.train_ssm and config.model.freeze_present_state
+    assert config.model.s4.kernel_mode == "release_fallback"
 
 
 def test_an_unavailable_device_is_a_command_error(tmp_path):

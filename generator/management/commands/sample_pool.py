@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from generator.backends.base import get_backend
+from generator.core.config import KERNEL_MODES
 from generator.core.diffusion import SamplingError
 from generator.sampling_jobs import (
     SamplingJobError,
@@ -32,7 +33,15 @@ def backend_choice(options: dict) -> tuple[str, dict]:
             "steps": options["steps"],
             "batch_size": options["batch"],
         }
+        if options["kernel_mode"]:
+            backend_options["kernel_mode"] = options["kernel_mode"]
+        if options["ema"]:
+            backend_options["ema"] = True
         name = SSSD_BACKEND
+    elif options["kernel_mode"]:
+        raise CommandError("--kernel-mode applies to an SSSD-ECG(-nle) --checkpoint only")
+    elif options["ema"]:
+        raise CommandError("--ema applies to an SSSD-ECG(-nle) --checkpoint only")
     elif options["backend"]:
         name, backend_options = options["backend"], {"batch_size": options["batch"]}
     else:
@@ -63,6 +72,14 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument(
             "--chunk-size", type=int, help="ECGs per stored chunk / Celery task (default: --batch)"
+        )
+        parser.add_argument(
+            "--kernel-mode",
+            choices=KERNEL_MODES,
+            help="S4 kernel of the checkpoint (default: the one it records, else exact)",
+        )
+        parser.add_argument(
+            "--ema", action="store_true", help="sample the moving average of the weights"
         )
         parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
         parser.add_argument("--origin", help="origin written on the ECGs")

@@ -1,4 +1,8 @@
-"""manage.py train_generator --ptbxl DIR --out DIR: train SSSD-ECG-nle on PTB-XL."""
+"""manage.py train_generator --ptbxl DIR --out DIR: train SSSD-ECG-nle on PTB-XL.
+
+Under ``torchrun --nproc_per_node=N manage.py train_generator ...`` every process runs this
+command and trains with DistributedDataParallel, as ``torchrun -m generator.core.train`` does.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +22,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         names = ("ptbxl", "out", "steps", "batch_size", "lr", "labels", "lead_set",
                  "checkpoint_every", "resume", "seed", "tiny", "limit", "device", "train_ssm",
-                 "freeze_present_state", "fp32")  # fmt: skip
+                 "freeze_present_state", "kernel_mode", "fp32", "ema")  # fmt: skip
         try:
             result = run_training(argparse.Namespace(**{name: options[name] for name in names}))
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(training_summary(result)))
+        if result.world.is_main:
+            self.stdout.write(self.style.SUCCESS(training_summary(result)))

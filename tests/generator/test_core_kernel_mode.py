@@ -1,0 +1,187 @@
+"""Both S4 kernel modes against a dense float64 reference; the mode in checkpoints."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+import torch
+from django.core.management import CommandError, call_command
+
+from generator.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from generator.core.config import GeneratorConfig, S4Config
+from generator.core.diffusion import NoiseSchedule, training_loss
+from generator.core.labels import encode_label_sets
+from generator.core.leads import generated_from_twelve
+from generator.core.network import SSSDECG
+from generator.core.s4 import S4
+from generator.core.train import parse_args, training_config
+from tests.generator.checkpoints import tiny_checkpoint
+
+LENGTH = 16
+
+
+def c(x: torch.Tensor) -> np.ndarray:
+    """A stored (..., 2) real/imag tensor as complex128."""
+    return torch.view_as_complex(x.detach().contiguous()).numpy().astype(np.complex128)
+
+
+def reference_kernel(kernel, mode: str, length: int) -> np.ndarray:
+    """(channels, H, L) kernel from dense per-feature matrices and an explicit inverse DFT.
+
+    State matrix A = diag(w) - P Q^T over the stored half of the states (release_fallback)
+    or over both states of every conjugate pair (exact); bilinear discretisation; transfer
+    function C~^T (I - dA z)^-1 dB at z = exp(-2 pi i k / L), k = 0..L/2; then the inverse
+    DFT of a real signal from that half spectrum (imaginary DC and Nyquist parts dropped).
+    """
+    w, b, p, q, cc = (c(getattr(kernel, n)) for n in ("w", "B", "P", "Q", "C"))
+    dt = np.exp(kernel.log_dt.detach().numpy().astype(np.float64))
+    channels, features = cc.shape[0], cc.shape[1]
+    out = np.zeros((channels, features, length))
+    for h in range(features):
+        parts = [(w[h], b[0, h], p[0, h], q[0, h], cc[:, h])]
+        if mode == "exact":
+            parts.append(tuple(x.conj() for x in parts[0]))
+        wh, bh, ph, qh, ch = (np.concatenate(x, axis=-1) for x in zip(*parts, strict=True))
+        a = np.diag(wh) - np.outer(ph, qh)
+        eye = np.eye(len(wh))
+        back = np.linalg.inv(eye - dt[h] / 2 * a)
+        da, db = back @ (eye + dt[h] / 2 * a), dt[h] * back @ bh
+        for k in range(length // 2 + 1):
+            z = np.exp(-2j * math.pi * k / length)
+            spectrum = ch @ np.linalg.solve(eye - z * da, db)  # (channels,)
+            weight = 1 if k in (0, length // 2) else 2
+            for t in range(length):
+                out[:, h, t] += weight * np.real(spectrum * np.exp(2j * math.pi * k * t / length))
+    return out / length
+
+
+def reference_layer(layer: S4, u: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Causal plus anti-causal convolution, D skip, GELU and the 1x1 mixing, written out."""
+    batch, features, length = u.shape
+    y = np.zeros_like(u)
+    for t in range(length):
+        for j in range(length):
+            tap = kernel[0, :, t - j] if j <= t else kernel[1, :, j - t - 1]
+            y[:, :, t] += tap * u[:, :, j]
+    y += layer.D.detach().numpy()[0, :, None] * u
+    y = 0.5 * y * (1 + np.vectorize(math.erf)(y / math.sqrt(2)))
+    weight = layer.output_linear.weight.detach().numpy()[:, :, 0].astype(np.float64)
+    bias = layer.output_linear.bias.detach().numpy().astype(np.float64)
+    return np.einsum("oi,bil->bol", weight, y) + bias[None, :, None]
+
+
+@pytest.mark.parametrize("mode", ["exact", "release_fallback"])
+def test_kernel_and_layer_match_the_dense_reference(mode):
+    torch.manual_seed(3)
+    layer = S4(3, S4Config(d_state=8, lmax=LENGTH, kernel_mode=mode))
+    kernel = layer.kernel(LENGTH).detach().numpy()
+    expected = reference_kernel(layer.kernel, mode, LENGTH)
+    assert np.abs(kernel - expected).max() <= 1e-4
+    u = np.random.default_rng(0).normal(size=(2, 3, LENGTH))
+    output = layer(torch.from_numpy(u).float()).detach().numpy()
+    assert np.abs(output - reference_layer(layer, u, expected)).max() <= 1e-4
+
+
+def test_exact_kernel_is_the_time_domain_kernel_and_the_modes_differ():
+    torch.manual_seed(4)
+    layer = S4(2, S4Config(d_state=8, lmax=LENGTH))
+    kernel = layer.kernel
+    exact = reference_kernel(kernel, "exact", LENGTH)
+    # exact: C dA^l dB of the real system, with C = C~ (I - dA^L)^-1 undone explicitly
+    w, b, p, q, cc = (c(getattr(kernel, n)) for n in ("w", "B", "P", "Q", "C"))
+    dt = np.exp(kernel.log_dt.detach().numpy().astype(np.float64))
+    for h in range(2):
+        both = [np.concatenate([x, x.conj()]) for x in (w[h], b[0, h], p[0, h], q[0, h])]
+        a = np.diag(both[0]) - np.outer(both[2], both[3])
+        eye = np.eye(len(a))
+        back = np.linalg.inv(eye - dt[h] / 2 * a)
+        da, db = back @ (eye + dt[h] / 2 * a), dt[h] * back @ both[1]
+        c_tilde = np.concatenate([cc[:, h], cc[:, h].conj()], axis=-1)
+        c_orig = np.linalg.solve((eye - np.linalg.matrix_power(da, LENGTH)).T, c_tilde.T).T
+        taps = [np.real(c_orig @ np.linalg.matrix_power(da, t) @ db) for t in range(LENGTH)]
+        np.testing.assert_allclose(np.stack(taps, -1), exact[:, h], atol=1e-4)
+    fallback = reference_kernel(kernel, "release_fallback", LENGTH)
+    assert np.abs(exact - fallback).max() > 1e-2
+
+
+def test_checkpoint_keeps_the_mode_and_loads_old_ones_as_exact(tmp_path):
+    config = GeneratorConfig.tiny(signal_length=32, kernel_mode="release_fallback")
+    path = tmp_path / "fallback.pt"
+    save_checkpoint(path, SSSDECG(config.model), config)
+    loaded = load_checkpoint(path)
+    assert loaded.config.model.s4.kernel_mode == "release_fallback"
+    assert {s4.kernel.kernel_mode for s4 in loaded.model.s4_modules()} == {"release_fallback"}
+    overridden = load_checkpoint(path, kernel_mode="exact")
+    assert {s4.kernel.kernel_mode for s4 in overridden.model.s4_modules()} == {"exact"}
+    with pytest.raises(CheckpointError, match="kernel_mode"):
+        load_checkpoint(path, kernel_mode="fast")
+    payload = torch.load(path, weights_only=True)
+    del payload["config"]["model"]["s4"]["kernel_mode"]  # written before the mode existed
+    torch.save(payload, tmp_path / "old.pt")
+    assert load_checkpoint(tmp_path / "old.pt").config.model.s4.kernel_mode == "exact"
+
+
+def test_training_takes_the_mode_from_its_flag():
+    base = ["--ptbxl", "x", "--out", "y", "--tiny"]
+    assert training_config(parse_args(base)).model.s4.kernel_mode == "exact"
+    chosen = training_config(parse_args([*base, "--kernel-mode", "release_fallback"]))
+    assert chosen.model.s4.kernel_mode == "release_fallback"
+
+
+@pytest.mark.django_db
+def test_sample_pool_records_the_kernel_mode(tmp_path):
+    from generator.models import ECG
+
+    checkpoint = tiny_checkpoint(tmp_path / "tiny.pt")
+    call_command("sample_pool", "--checkpoint", str(checkpoint), "--n", "1", "--labels", "NORM",
+                 "--sampler", "ddim", "--steps", "2", "--kernel-mode", "release_fallback",
+                 stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
+    call_command("sample_pool", "--checkpoint", str(checkpoint), "--n", "1", "--labels", "NORM",
+                 "--sampler", "ddim", "--steps", "2", stdout=io.StringIO(),
+                 stderr=io.StringIO())  # fmt: skip
+    modes = [e.sampler_settings["kernel_mode"] for e in ECG.objects.order_by("pk")]
+    assert modes == ["release_fallback", "exact"]
+    with pytest.raises(CommandError, match="--kernel-mode"):
+        call_command("sample_pool", "--backend", "deepfake-ecg", "--n", "1",
+                     "--kernel-mode", "exact")  # fmt: skip
+
+
+def synthetic_ecgs(count: int, length: int, seed: int) -> np.ndarray:
+    """Sines of random frequency and phase per lead, (count, 12, length) mV."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(length) / 100
+    frequency, phase = rng.uniform(1, 3, (2, count, 12, 1))
+    return np.sin(2 * np.pi * frequency * t + 6 * phase).astype(np.float32)
+
+
+def trained_checkpoint(path, mode: str, signals: np.ndarray, steps: int = 120):
+    """A tiny model fitted for a few Adam steps with the kernel in ``mode``."""
+    torch.manual_seed(0)
+    config = GeneratorConfig.tiny(signal_length=signals.shape[-1], kernel_mode=mode)
+    model = SSSDECG(config.model)
+    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+    schedule = NoiseSchedule.from_config(config.diffusion)
+    x0 = torch.from_numpy(generated_from_twelve(signals, config.model.lead_set))
+    vocabulary = config.model.label_vocabulary
+    labels = torch.from_numpy(encode_label_sets([[]] * len(signals), vocabulary))
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        training_loss(model, x0, labels, schedule, generator).backward()
+        optimizer.step()
+    save_checkpoint(path, model, config)
+    return path
+
+
+@pytest.mark.parametrize("mode", ["exact", "release_fallback"])
+def test_detect_kernel_mode_picks_the_training_mode(tmp_path, mode):
+    checkpoint = trained_checkpoint(tmp_path / "trained.pt", mode, synthetic_ecgs(8, 64, 0))
+    np.save(tmp_path / "held_out.npy", synthetic_ecgs(8, 64, 1))
+    out = io.StringIO()
+    call_command("detect_kernel_mode", "--checkpoint", str(checkpoint),
+                 "--signals", str(tmp_path / "held_out.npy"), "--device", "cpu",
+                 stdout=out)  # fmt: skip
+    assert out.getvalue().strip().splitlines()[-1] == f"trained with kernel mode: {mode}"
