@@ -6,6 +6,7 @@ import factory
 import numpy as np
 from django.contrib.auth import get_user_model
 
+from generator.core.leads import from_order
 from generator.models import ECG
 from generator.records.types import EcgRecord
 from generator.services import ecg_build
@@ -69,3 +70,22 @@ class EcgFactory(factory.django.DjangoModelFactory):
         ecg = ecg_build(record)
         ecg.save()
         return ecg
+
+
+def stored_sssd_row(
+    signal: np.ndarray, key: str, source: str, origin: str, *, codes=(), **fields
+) -> ECG:
+    """Store one row of a 100 Hz array in SSSD-ECG lead order (as the shared Turing ECGs
+    are) as an ECG; ``fields`` are further EcgRecord fields (strat_fold, generator_name...)."""
+    record = EcgRecord(
+        source_key=key,
+        signal=from_order(signal, "sssd").astype(np.float32),
+        sampling_rate=100.0,
+        source=source,
+        origin=origin,
+        scp_codes=dict.fromkeys(codes, 100.0),
+        **fields,
+    )
+    ecg = ecg_build(record)
+    ecg.save()
+    return ecg

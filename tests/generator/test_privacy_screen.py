@@ -10,25 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from statsmodels.stats.proportion import proportion_confint
 
-from generator.core.leads import from_order
-from generator.models import ECG, PrivacyScreen, ScreenedECG
+from generator.models import PrivacyScreen, ScreenedECG
 from generator.privacy import PrivacyScreenError, flagged_copy_ids, privacy_screen
-from generator.records.types import EcgRecord
-from generator.services import ecg_build
-
-
-def store(signal: np.ndarray, key: str, source: str, origin: str, fold: int | None) -> ECG:
-    record = EcgRecord(
-        source_key=key,
-        signal=from_order(signal, "sssd").astype(np.float32),
-        sampling_rate=100.0,
-        source=source,
-        origin=origin,
-        strat_fold=fold,
-    )
-    ecg = ecg_build(record)
-    ecg.save()
-    return ecg
+from tests.factories import stored_sssd_row as store
 
 
 @pytest.fixture
@@ -38,14 +22,16 @@ def screened_store(db, shared_data):
     published SSSD-ECG samples."""
     folder = shared_data / "sssd_ecg_turing22"
     real, synthetic = np.load(folder / "real.npy"), np.load(folder / "synthetic.npy")
-    training = [store(real[i], f"real:{i}", "real", "ptbxl", 1 + i // 2) for i in range(16)]
+    training = [
+        store(real[i], f"real:{i}", "real", "ptbxl", strat_fold=1 + i // 2) for i in range(16)
+    ]
     for i in range(16, 22):
-        store(real[i], f"real:{i}", "real", "ptbxl", 10)
+        store(real[i], f"real:{i}", "real", "ptbxl", strat_fold=10)
     noise = np.random.default_rng(5).normal(0, 0.001, real.shape)  # 1 µV
-    copies = [store(real[i] + noise[i], f"copy:{i}", "synthetic", "copycat", None)
+    copies = [store(real[i] + noise[i], f"copy:{i}", "synthetic", "copycat")
               for i in range(16)]  # fmt: skip
     for i in range(22):
-        store(synthetic[i], f"sssd:{i}", "synthetic", "sssd-ecg", None)
+        store(synthetic[i], f"sssd:{i}", "synthetic", "sssd-ecg")
     return dict(zip([c.pk for c in copies], [t.pk for t in training], strict=True))
 
 

@@ -14,12 +14,10 @@ from django.core.management import CommandError, call_command
 
 from config.celery import app
 from generator.core.classifier import load_classifier
-from generator.core.leads import from_order
 from generator.core.scp import SUPERCLASSES, split_label_key
 from generator.models import RealismEvaluation
-from generator.records.types import EcgRecord
-from generator.services import ecg_build
 from generator.tasks import evaluate_realism
+from tests.factories import stored_sssd_row as store
 
 CHECKPOINT = "ab" * 32
 TINY = ("--epochs", "2", "--width", "8", "--min-per-class", "1", "--device", "cpu")
@@ -42,22 +40,9 @@ def turing_folds(db, shared_data):
     real, synthetic = np.load(folder / "real.npy"), np.load(folder / "synthetic.npy")
     for i in range(22):
         fold = 1 + (i // 2) % 8 if i % 2 == 0 else 10
-        store(real[i], f"real:{i}", "real", "ptbxl", codes[i], strat_fold=fold)
-        store(synthetic[i], f"sssd:{i}", "synthetic", "sssd-ecg", codes[i],
+        store(real[i], f"real:{i}", "real", "ptbxl", codes=codes[i], strat_fold=fold)
+        store(synthetic[i], f"sssd:{i}", "synthetic", "sssd-ecg", codes=codes[i],
               generator_name="SSSD-ECG", checkpoint_sha256=CHECKPOINT)  # fmt: skip
-
-
-def store(signal: np.ndarray, key: str, source: str, origin: str, codes, **fields) -> None:
-    record = EcgRecord(
-        source_key=key,
-        signal=from_order(signal, "sssd").astype(np.float32),
-        sampling_rate=100.0,
-        source=source,
-        origin=origin,
-        scp_codes=dict.fromkeys(codes, 100.0),
-        **fields,
-    )
-    ecg_build(record).save()
 
 
 def run(*args: str) -> str:
@@ -70,9 +55,9 @@ def test_evaluate_realism_stores_tstr_trts_trtr_per_generator(turing_folds, tmp_
     # ECGs with no diagnostic superclass (a rhythm statement only) are left out, as in
     # the PTB-XL benchmark: the counts below do not include them.
     flat = np.zeros((12, 1000), dtype=np.float32)
-    store(flat, "real:rhythm-only", "real", "ptbxl", ["SR"], strat_fold=10)
-    store(flat, "sssd:rhythm-only", "synthetic", "sssd-ecg", ["SR"], generator_name="SSSD-ECG",
-          checkpoint_sha256=CHECKPOINT)  # fmt: skip
+    store(flat, "real:rhythm-only", "real", "ptbxl", codes=["SR"], strat_fold=10)
+    store(flat, "sssd:rhythm-only", "synthetic", "sssd-ecg", codes=["SR"],
+          generator_name="SSSD-ECG", checkpoint_sha256=CHECKPOINT)  # fmt: skip
     out = run("--generator", "sssd-ecg", "--train-folds", "1-8", "--test-folds", "10",
               "--seed", "3", "--out", str(tmp_path), *TINY)  # fmt: skip
     evaluation = RealismEvaluation.objects.get()
