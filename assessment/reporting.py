@@ -24,14 +24,14 @@ from assessment.analysis_frames import (
 )
 from assessment.models import Case, JudgmentRevision, Study
 from assessment.previews import preview_token_of_id
-from assessment.reports.charts import DESIGN_TITLES
+from assessment.reports.charts import DESIGN_COLOURS, DESIGN_TITLES
 from assessment.reports.csv_report import judgments_csv
 from assessment.reports.html_report import render_html_report
 from assessment.reports.json_report import summary_json
 from assessment.reports.realism_section import realism_rows
 from assessment.stats.frame import validate
 from assessment.stats.summary import random_readers, study_summary
-from generator.privacy import latest_screens
+from generator.privacy import latest_screens, privacy_screen_summary
 from generator.realism import latest_evaluations
 
 EXPORT_FORMATS = ("csv", "json", "html", "history")
@@ -106,15 +106,7 @@ def study_export(study: Study, fmt: str) -> Export:
 def study_privacy(study: Study) -> list[dict]:
     """The latest privacy screen of each synthetic origin the study was seeded from."""
     origins = ((study.seeding or {}).get("pool") or {}).get("synthetic_origins") or []
-    return [
-        {
-            "id": screen.pk,
-            "synthetic_origin": screen.synthetic_origin,
-            "created_at": screen.created_at.isoformat(),
-            "summary": screen.summary,
-        }
-        for screen in latest_screens(origins)
-    ]
+    return [privacy_screen_summary(screen) for screen in latest_screens(origins)]
 
 
 def study_realism(study: Study, summary: dict, frame: pd.DataFrame) -> dict:
@@ -128,6 +120,9 @@ def study_realism(study: Study, summary: dict, frame: pd.DataFrame) -> dict:
             "generator": evaluation.generator_key,
             "checkpoint_sha256": evaluation.checkpoint_sha256,
             "created_at": evaluation.created_at.isoformat(),
+            "train_folds": evaluation.train_folds,
+            "test_folds": evaluation.test_folds,
+            "generator_training": evaluation.generator_training,
             "metrics": evaluation.metrics,
         }
         for evaluation in latest_evaluations(origins)
@@ -235,6 +230,49 @@ class SourceComparison:
 
 
 @dataclass(frozen=True)
+class RealismRow:
+    """One row of ``realism_section.realism_rows`` (a design's readers' accuracy on a
+    generator's ECGs beside its machine realism) and its point on the dashboard's plot."""
+
+    values: dict
+
+    @property
+    def design_title(self) -> str:
+        design = self.values["design"]
+        return DESIGN_TITLES.get(design, design) if design else "no judgments yet"
+
+    @property
+    def readers_low(self) -> float | None:
+        return (self.values["readers_ci95"] or (None, None))[0]
+
+    @property
+    def readers_high(self) -> float | None:
+        return (self.values["readers_ci95"] or (None, None))[1]
+
+    @property
+    def colour(self) -> str:
+        return DESIGN_COLOURS.get(self.values["design"], "#000")
+
+    @property
+    def x(self) -> str:
+        return _percent(self.values["tstr_auc"])
+
+    @property
+    def y(self) -> str | None:
+        """SVG y grows downwards: accuracy 1 at the top."""
+        accuracy = self.values["readers_accuracy"]
+        return None if accuracy is None else _percent(1 - accuracy)
+
+    @property
+    def y_low(self) -> str | None:
+        return None if self.readers_low is None else _percent(1 - self.readers_low)
+
+    @property
+    def y_high(self) -> str | None:
+        return None if self.readers_high is None else _percent(1 - self.readers_high)
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """Everything the staff dashboard of a study shows."""
 
@@ -245,6 +283,19 @@ class Dashboard:
     margin_x: str
     margin_width: str
     unaware: list[SourceComparison]
+    privacy: list[dict]  # study_privacy, as the report shows it
+    realism_evaluations: list[dict]  # study_realism's evaluations, as the report's
+    realism: list[RealismRow]
+
+    @property
+    def realism_plotted(self) -> list[RealismRow]:
+        """The rows with a readers' accuracy, which the plot shows."""
+        return [row for row in self.realism if row.y is not None]
+
+    @property
+    def realism_designs(self) -> list[tuple[str, str]]:
+        """(design title, colour) of the plotted designs, for the plot's legend."""
+        return list(dict.fromkeys((row.design_title, row.colour) for row in self.realism_plotted))
 
     @property
     def assigned(self) -> int:
@@ -270,6 +321,7 @@ def study_dashboard(study: Study) -> Dashboard:
     summary = cached_study_summary(study, key, frame)
     previews = _previews(study) if summary["designs"] else {}
     low, high = summary["meta"]["margin"]
+    realism = study_realism(study, summary, frame)
     return Dashboard(
         study=study,
         readers=reader_progress(study, validate(frame)),
@@ -278,6 +330,9 @@ def study_dashboard(study: Study) -> Dashboard:
         margin_x=_percent(low),
         margin_width=_percent(high - low),
         unaware=_unaware_rows(summary["unaware"]),
+        privacy=study_privacy(study),
+        realism_evaluations=realism["evaluations"],
+        realism=[RealismRow(row) for row in realism["rows"]],
     )
 
 

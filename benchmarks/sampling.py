@@ -1,39 +1,72 @@
-"""Benchmark SSSD-ECG sampling speed at the paper configuration, with and without S4 kernel
-caching. Only a few denoising steps are timed per setting and extrapolated to a full run.
+"""Benchmark one SSSD-ECG denoising step at the paper configuration against the matmul bound.
 
-    python benchmarks/sampling.py [--device cpu] [--batch-sizes 1,4,16] [--steps 3]
+For each batch size a fresh process loads a paper-size checkpoint (random weights, written
+once to a temporary folder) and times a few denoising steps two ways, side by side:
+
+- baseline: the network called on the whole batch with the weight norm recomputed every
+  call (the sampler before micro-batching and weight caching; S4 kernels cached in both);
+- sampler: the network as ``generator.core.sampling.generate`` calls it;
+- compiled: the same after ``compile_for_sampling`` (``sample_pool --compile``); its
+  one-off compile time is printed apart.
+
+The matmul bound of a step is the FLOPs of its convolutions and linear layers, counted by
+``torch.utils.flop_counter``, divided by the float32 GEMM rate measured in the same process
+(a 2048^3 product, before and after the timing; the faster is used, which makes the bound
+the stricter). FFTs and elementwise work are not counted, so a ratio of 1.0 is out of reach.
+
+    python -m benchmarks.sampling [--device cpu] [--batch-sizes 1,8,32] [--steps 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
-from contextlib import nullcontext
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from torch.nn.utils import parametrize
+from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPOSITORY = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPOSITORY))
 
+from generator.core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from generator.core.config import GeneratorConfig  # noqa: E402
 from generator.core.network import SSSDECG  # noqa: E402
+from generator.core.sampling import (  # noqa: E402
+    compile_for_sampling,
+    micro_batch_size,
+    micro_batched,
+)
+
+GEMM_SIZE = 2048
 
 
-def time_steps(model: SSSDECG, batch: int, steps: int, cached: bool, device: torch.device) -> float:
-    """Seconds per denoising step (network evaluation) for one batch, after one warm-up."""
-    config = model.config
-    x = torch.randn(batch, config.channels, config.signal_length, device=device)
-    labels = torch.zeros(batch, len(config.label_vocabulary), device=device)
-    labels[:, 0] = 1
-    with torch.no_grad(), model.cache_kernels() if cached else nullcontext():
-        model(x, labels, torch.full((batch,), 199, device=device))  # warm-up
+def gemm_rate(device: torch.device, repeats: int = 5) -> float:
+    """Sustained float32 GEMM rate in FLOP/s (median of ``repeats`` 2048^3 products)."""
+    a = torch.randn(GEMM_SIZE, GEMM_SIZE, device=device)
+    b = torch.randn(GEMM_SIZE, GEMM_SIZE, device=device)
+    return 2 * GEMM_SIZE**3 / seconds_per_call(lambda: a @ b, device, repeats)
+
+
+def seconds_per_call(action: Callable[[], object], device: torch.device, repeats: int) -> float:
+    """Median wall time of ``repeats`` calls after one warm-up call."""
+    action()
+    times = []
+    for _ in range(repeats):
         _sync(device)
         started = time.perf_counter()
-        for t in range(steps):
-            x = model(x, labels, torch.full((batch,), 198 - t, device=device))
+        action()
         _sync(device)
-    return (time.perf_counter() - started) / steps
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def _sync(device: torch.device) -> None:
@@ -41,38 +74,147 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--batch-sizes", default=None, help="comma separated")
-    parser.add_argument("--steps", type=int, default=3, help="timed denoising steps")
-    args = parser.parse_args()
-    device = torch.device(args.device)
-    default_batches = "1,4,16" if device.type == "cpu" else "1,16,64"
-    batches = [int(b) for b in (args.batch_sizes or default_batches).split(",")]
-    config = GeneratorConfig.paper()
-    torch.manual_seed(0)
-    model = SSSDECG(config.model).to(device).eval()
-    total = config.diffusion.T
+def step_inputs(model: SSSDECG, batch: int, device: torch.device):
+    """Noisy signals, one-hot labels and diffusion steps for one denoising step."""
+    config = model.config
+    x = torch.randn(batch, config.channels, config.signal_length, device=device)
+    labels = torch.zeros(batch, len(config.label_vocabulary), device=device)
+    labels[:, 0] = 1
+    return x, labels, torch.full((batch,), 100, device=device)
+
+
+def counted_flops(model: SSSDECG, device: torch.device) -> int:
+    """FLOPs of one sample's denoising step in convolutions and linear layers.
+
+    Call with the kernels cached: otherwise building them is counted too.
+    """
+    inputs = step_inputs(model, 1, device)
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(*inputs)
+    return counter.get_total_flops()
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    """Peak memory of this process so far: GPU memory allocated on CUDA, else peak RSS."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(checkpoint: Path, batch: int, steps: int, device: torch.device) -> dict:
+    """Time the three ways of calling the network at one batch size (in its own process).
+
+    Small batches are timed over more calls (``steps`` x 8 / batch), so that every row
+    averages about as many network evaluations.
+    """
+    repeats = max(steps, -(-8 * steps // batch))
+    model = load_checkpoint(checkpoint, device).model.eval()
+    started = time.perf_counter()
+    spectra = model.kernel_cache_state()
+    _sync(device)
+    kernel_build_s = time.perf_counter() - started
+    inputs = step_inputs(model, batch, device)
+    denoise = micro_batched(model, micro_batch_size(model.config, device, batch))
+    rates = [gemm_rate(device)]
+    with torch.no_grad(), model.use_kernel_cache(spectra):
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        with parametrize.cached():
+            sampler_s = seconds_per_call(lambda: denoise(*inputs), device, repeats)
+        sampler_peak = peak_memory_mb(device)
+        baseline_s = seconds_per_call(lambda: model(*inputs), device, repeats)
+        baseline_peak = peak_memory_mb(device)
+        flops_per_ecg = counted_flops(model, device)
+        started = time.perf_counter()
+        compile_for_sampling(model)
+        denoise(*inputs)  # compiles
+        _sync(device)
+        compile_s = time.perf_counter() - started
+        compiled_s = seconds_per_call(lambda: denoise(*inputs), device, repeats)
+    rates.append(gemm_rate(device))
+    return {
+        "batch": batch,
+        "micro_batch": micro_batch_size(model.config, device, batch),
+        "sampler_s": sampler_s,
+        "baseline_s": baseline_s,
+        "compiled_s": compiled_s,
+        "compile_s": compile_s,
+        "sampler_peak_mb": sampler_peak,
+        "baseline_peak_mb": max(sampler_peak, baseline_peak),
+        "gemm_flops": max(rates),
+        "flops_per_ecg": flops_per_ecg,
+        "kernel_build_s": kernel_build_s,
+    }
+
+
+def run_in_child(checkpoint: Path, batch: int, steps: int, device: str) -> dict:
+    """:func:`measure` in a fresh process, so that its peak memory is this batch's own."""
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.sampling",
+        "--measure",
+        str(checkpoint),
+        "--device",
+        device,
+        "--batch-sizes",
+        str(batch),
+        "--steps",
+        str(steps),
+    ]
+    result = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def print_table(rows: list[dict], device: str) -> None:
+    """One line per batch size: timings, FLOPs, GEMM probe, bound, ratios, memory."""
     print(
         f"SSSD-ECG paper configuration on {device} (torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads); {args.steps} timed steps per setting, "
-        f"extrapolated to {total} DDPM steps"
+        f"{torch.get_num_threads()} threads); kernel cache built in "
+        f"{rows[0]['kernel_build_s']:.1f} s, network compiled in "
+        f"{rows[0]['compile_s']:.1f} s per process"
     )
     header = (
-        f"{'batch':>5} | {'s/step uncached':>15} | {'s/step cached':>13} | "
-        f"{'ECG/s uncached':>14} | {'ECG/s cached':>12} | {'speed-up':>8}"
+        f"{'batch':>5} {'micro':>5} | {'base s/step':>11} {'s/step':>7} {'s/ECG':>6} "
+        f"{'ratio':>5} | {'compiled s/step':>15} {'s/ECG':>6} {'ratio':>5} | "
+        f"{'GFLOP/ECG':>9} {'GEMM GFLOP/s':>12} {'bound s/ECG':>11} | "
+        f"{'base MB':>7} {'peak MB':>7}"
     )
     print(header)
     print("-" * len(header))
-    for batch in batches:
-        plain = time_steps(model, batch, args.steps, False, device)
-        cached = time_steps(model, batch, args.steps, True, device)
+    for row in rows:
+        bound = row["flops_per_ecg"] / row["gemm_flops"]
+        eager, compiled = row["sampler_s"] / row["batch"], row["compiled_s"] / row["batch"]
         print(
-            f"{batch:>5} | {plain:>15.4f} | {cached:>13.4f} | "
-            f"{batch / (plain * total):>14.5f} | {batch / (cached * total):>12.5f} | "
-            f"{plain / cached:>7.2f}x"
+            f"{row['batch']:>5} {row['micro_batch']:>5} | {row['baseline_s']:>11.3f} "
+            f"{row['sampler_s']:>7.3f} {eager:>6.3f} {eager / bound:>5.2f} | "
+            f"{row['compiled_s']:>15.3f} {compiled:>6.3f} {compiled / bound:>5.2f} | "
+            f"{row['flops_per_ecg'] / 1e9:>9.2f} {row['gemm_flops'] / 1e9:>12.1f} "
+            f"{bound:>11.3f} | {row['baseline_peak_mb']:>7.0f} {row['sampler_peak_mb']:>7.0f}"
         )
+    print("ratio: seconds per ECG-step over the bound (counted FLOPs / GEMM rate)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--batch-sizes", default=None, help="comma separated (1,8,32)")
+    parser.add_argument("--steps", type=int, default=2, help="timed denoising steps")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child's mode
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    batches = [int(b) for b in (args.batch_sizes or "1,8,32").split(",")]
+    if args.measure:
+        print(json.dumps(measure(args.measure, batches[0], args.steps, device)))
+        return
+    with tempfile.TemporaryDirectory(prefix="sampling-benchmark-") as folder:
+        config = GeneratorConfig.paper()
+        torch.manual_seed(0)
+        checkpoint = Path(folder) / "paper.pt"
+        save_checkpoint(checkpoint, SSSDECG(config.model), config)
+        rows = [run_in_child(checkpoint, b, args.steps, args.device) for b in batches]
+    print_table(rows, args.device)
 
 
 if __name__ == "__main__":

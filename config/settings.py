@@ -215,6 +215,9 @@ CELERY_TASK_ROUTES = {"generator.tasks.*": {"queue": "gpu"}}
 SAMPLING_LEASE_S = env_int("SAMPLING_LEASE_S", 120)
 # A chunk still running after this long stops renewing its lease (a hung device call).
 SAMPLING_CHUNK_MAX_S = env_int("SAMPLING_CHUNK_MAX_S", 3600)
+# S4 kernel spectra of sampled checkpoints, one file per checkpoint, signal length, kernel
+# mode and weights (about 300 MB at paper size); empty turns the disk cache off.
+GENERATOR_KERNEL_CACHE_DIR = env_str("GENERATOR_KERNEL_CACHE_DIR", str(VAR_DIR / "kernel-cache"))
 CELERY_BEAT_SCHEDULE = {
     "requeue-expired-sampling-jobs": {
         "task": "generator.tasks.requeue_expired_sampling_jobs",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from django.db import models
 
+from generator.core.record_files import MAX_ID_LENGTH
 from generator.core.signal_codec import decode_signal
 
 
@@ -151,6 +152,10 @@ class PrivacyScreen(models.Model):
     sampling_rate = models.FloatField()
     copy_threshold = models.FloatField(help_text="reference DCR 1st percentile")
     share_threshold = models.FloatField(help_text="reference DCR 5th percentile")
+    # Where each set came from: {"kind": "store", "origin", "folds"} or {"kind": "file",
+    # "path", "sha256", "rows", "sampling_rate", "lead_order"} (empty for older screens).
+    training_source = models.JSONField(default=dict, blank=True)
+    reference_source = models.JSONField(default=dict, blank=True)
     summary = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -169,6 +174,11 @@ class ScreenedECG(models.Model):
     # Kept when the training record is deleted (e.g. a patient withdraws): the synthetic
     # ECG stays flagged as its copy.
     nearest = models.ForeignKey(ECG, null=True, on_delete=models.SET_NULL, related_name="+")
+    nearest_key = models.CharField(
+        max_length=MAX_ID_LENGTH,
+        blank=True,
+        help_text="the nearest record's id in a supplied training file",
+    )
     dcr = models.FloatField(help_text="distance to the closest training record")
     nndr = models.FloatField(help_text="nearest / second-nearest distance")
     shift_ms = models.FloatField()
@@ -221,3 +231,21 @@ class RealismEvaluation(models.Model):
     @property
     def tstr_auc(self) -> float:
         return self.metrics["tstr"]["macro"]["auc"]
+
+    @property
+    def generator_training(self) -> dict:
+        """The generator's training folds and how they are known
+        (``generator.realism.generator_training``); unknown for older evaluations."""
+        unknown = {
+            "folds": None,
+            "source": "unknown",
+            "checkpoint_sha256": "",
+            "checkpoint_format": "",
+            "data_fingerprint": "",
+            "warning": "the generator's training folds were not checked (an older evaluation)",
+            "test_overlap_allowed": [],
+        }
+        recorded = self.settings.get("generator_training")
+        if not recorded:
+            return unknown
+        return {**unknown, "warning": "", **recorded}

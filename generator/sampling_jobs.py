@@ -272,6 +272,17 @@ class Heartbeat:
             connection.close()  # this thread's own database connection
 
 
+# Backends that keep S4 kernel spectra on disk (in settings.GENERATOR_KERNEL_CACHE_DIR).
+KERNEL_CACHE_BACKENDS = frozenset({"sssd-nle"})
+
+
+def backend_build(name: str, options: dict) -> GeneratorBackend:
+    """The backend ``name`` with a job's ``options``, given the kernel cache directory."""
+    if name in KERNEL_CACHE_BACKENDS and settings.GENERATOR_KERNEL_CACHE_DIR:
+        options = {"kernel_cache_dir": settings.GENERATOR_KERNEL_CACHE_DIR, **options}
+    return get_backend(name, **options)
+
+
 CHUNK_DONE, CHUNK_MORE, CHUNK_BUSY, CHUNK_GONE = "done", "more", "busy", "gone"
 
 
@@ -297,7 +308,7 @@ def sampling_job_run_chunk(
     if missing:
         try:
             with Heartbeat(job_id, owner):
-                backend = backend or get_backend(job.backend, **job.backend_options)
+                backend = backend or backend_build(job.backend, job.backend_options)
                 _run_chunk(job, backend, missing[0])
         except Exception as exc:
             sampling_job_release(
@@ -337,7 +348,7 @@ def sampling_job_run(
         status=SamplingJob.Status.QUEUED
     )
     owner = runner_name()
-    backend = backend or get_backend(job.backend, **job.backend_options)
+    backend = backend or backend_build(job.backend, job.backend_options)
     while True:
         outcome = sampling_job_run_chunk(job_id=job_id, owner=owner, backend=backend)
         job.refresh_from_db()

@@ -83,3 +83,21 @@ def evaluate_realism(options: dict) -> int:
 def _requeue_at_worker_start(sender=None, **kwargs) -> None:
     """A starting worker picks up jobs whose previous worker died."""
     requeue_expired_sampling_jobs()
+
+
+@shared_task(name="generator.tasks.screen_pool")
+def screen_pool(options: dict) -> int:
+    """Run and store a privacy screen (``privacy_screen(**options)``); its id."""
+    from generator.privacy import privacy_screen
+
+    return privacy_screen(**options).pk
+
+
+def privacy_screen_enqueue(*, options: dict) -> None:
+    """Queue a privacy screen (the options of ``privacy_screen``, JSON-safe) on the gpu
+    queue once the surrounding transaction commits; a request that cannot run is refused
+    here first (``PrivacyScreenError``). Supplied files must be readable by the worker."""
+    from generator.privacy import privacy_screen_check
+
+    privacy_screen_check(**options)
+    transaction.on_commit(lambda: screen_pool.delay(options))

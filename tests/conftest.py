@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 
 from tests.personas import admin, reader_a, reader_b  # noqa: F401  (fixtures)
 from tests.shared_data import shared_data_dir
@@ -15,6 +16,15 @@ from tests.shared_data import shared_data_dir
 def shared_data() -> Path:
     """The ../shared/data folder of real ECGs; the test is skipped when it is absent."""
     return shared_data_dir()
+
+
+@pytest.fixture(autouse=True)
+def kernel_cache_dir(tmp_path: Path):
+    """Each test keeps the S4 kernel caches of its sampling jobs in its own folder (never
+    the project's var/), whatever it calls its own fixtures or parameters."""
+    folder = tmp_path / "kernel-cache"
+    with override_settings(GENERATOR_KERNEL_CACHE_DIR=str(folder)):
+        yield folder
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -32,6 +32,9 @@ def realism_rows(summary: dict, evaluations: list[dict], study_generators: set[s
                     "evaluation": evaluation["id"],
                     "readers_accuracy": estimate.get("estimate"),
                     "readers_ci95": estimate.get("ci95"),
+                    "generator_warning": (evaluation.get("generator_training") or {}).get(
+                        "warning", ""
+                    ),
                     **{
                         f"{kind}_{m}": metrics[kind]["macro"][m]
                         for kind in ("tstr", "trts", "trtr")
@@ -86,7 +89,13 @@ def realism_html(rows: list[dict]) -> str:
         "accuracy near 0.5 means they could not tell the sources apart.</p>"
     )
     table = f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-    return title + table + note
+    warnings = {row["evaluation"]: row for row in rows if row["generator_warning"]}
+    caveats = "".join(
+        f'<p class="note">Evaluation {row["evaluation"]} ({html.escape(row["generator"])}): '
+        f"{html.escape(row['generator_warning'])}.</p>"
+        for row in warnings.values()
+    )
+    return title + table + caveats + note
 
 
 def realism_chart(rows: list[dict]) -> go.Figure:

@@ -12,6 +12,7 @@ from assessment.previews import preview_token_of_id
 from assessment.views.access import staff_only
 from generator.core.leads import STANDARD_LEADS
 from generator.models import PrivacyScreen, ScreenedECG
+from generator.privacy import privacy_screen_summary
 
 
 def _svg_url(ecg_id: int) -> str:
@@ -24,7 +25,8 @@ def screen_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A screen's summary and its synthetic ECGs, flagged ones first, closest first."""
     screen = get_object_or_404(PrivacyScreen, pk=pk)
     results = screen.results.order_by("-flagged", "dcr")
-    context = {"screen": screen, "summary": screen.summary, "results": results}
+    shown = privacy_screen_summary(screen)
+    context = {"screen": screen, "summary": screen.summary, "shown": shown, "results": results}
     return render(request, "assessment/staff/privacy_screen.html", context)
 
 
@@ -36,6 +38,7 @@ def screened_ecg(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "result": result,
         "screen": result.screen,
+        "shown": privacy_screen_summary(result.screen),
         "synthetic_svg": _svg_url(result.ecg_id),
         "nearest_svg": _svg_url(result.nearest_id) if result.nearest_id else "",
         "leads": list(zip(STANDARD_LEADS, result.lead_distances, strict=False)),

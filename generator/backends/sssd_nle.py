@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +11,25 @@ import numpy as np
 import torch
 
 from generator.core.checkpoint import load_checkpoint
-from generator.core.sampling import SamplerSettings, generate, resolve_device
+from generator.core.kernel_cache import KernelCacheKey, KernelSpectra, kernel_spectra
+from generator.core.sampling import (
+    SamplerSettings,
+    compile_for_sampling,
+    generate,
+    resolve_device,
+)
 
 BACKEND_NAME = "sssd-nle"
 
 
 class SssdNleBackend:
-    """Samples a trained SSSD-ECG(-nle) checkpoint with DDPM or DDIM."""
+    """Samples a trained SSSD-ECG(-nle) checkpoint with DDPM or DDIM.
+
+    With ``cache_kernels`` (the default) the S4 kernel spectra are computed once per backend
+    and reused by every ``generate`` call (every chunk of a job); with ``kernel_cache_dir``
+    they are also kept on disk there, so a later job or worker process reads them instead
+    (the sampling jobs pass the ``GENERATOR_KERNEL_CACHE_DIR`` setting).
+    """
 
     name = BACKEND_NAME
 
@@ -32,6 +45,8 @@ class SssdNleBackend:
         cache_kernels: bool = True,
         kernel_mode: str | None = None,
         ema: bool = False,
+        kernel_cache_dir: str | Path | None = None,
+        compile: bool = False,
     ) -> None:
         self.device = resolve_device(device)
         self.checkpoint_path = Path(checkpoint)
@@ -40,20 +55,41 @@ class SssdNleBackend:
         )
         self.settings = SamplerSettings(sampler, steps, eta, batch_size, cache_kernels)
         self.settings.validate(self.loaded.config.diffusion.T)
+        self.compiled = compile
+        if compile:
+            compile_for_sampling(self.loaded.model)
         self.sampling_rate = self.loaded.config.model.sampling_rate
+        self.kernel_cache_dir = Path(kernel_cache_dir) if kernel_cache_dir else None
+        self._spectra: KernelSpectra | None = None
+
+    def kernel_spectra(self) -> KernelSpectra:
+        """The S4 kernel spectra of the checkpoint, computed or read from disk once."""
+        if self._spectra is None:
+            config = self.loaded.config.model
+            key = KernelCacheKey(
+                checkpoint_sha256=self.loaded.sha256,
+                length=config.signal_length,
+                kernel_mode=config.s4.kernel_mode,
+                weights=self.loaded.weights,
+                device=self.device.type,
+            )
+            self._spectra = kernel_spectra(self.loaded.model, key, self.kernel_cache_dir)
+        return self._spectra
 
     def generate(
         self, label_sets: Sequence[Sequence[str]], seed: int, *, start_index: int = 0
     ) -> np.ndarray:
         """(N, 12, L) float32 mV, standard lead order; one ECG per label set."""
-        return generate(
-            self.loaded.model,
-            self.loaded.config,
-            label_sets,
-            seed,
-            start_index=start_index,
-            settings=self.settings,
-        )
+        model, config = self.loaded.model, self.loaded.config
+        if not self.settings.cache_kernels:
+            return generate(
+                model, config, label_sets, seed, start_index=start_index, settings=self.settings
+            )
+        settings = replace(self.settings, cache_kernels=False)  # the backend holds them
+        with model.use_kernel_cache(self.kernel_spectra().state):
+            return generate(
+                model, config, label_sets, seed, start_index=start_index, settings=settings
+            )
 
     def provenance(self) -> dict[str, Any]:
         """Checkpoint hash, model variant and sampler settings."""
@@ -77,6 +113,7 @@ class SssdNleBackend:
             "units": "mV",
             "per_sample_seed": "SeedSequence([seed, index])",
             "device": self.device.type,
+            "compiled": self.compiled,
             "torch": torch.__version__,
         }
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
+import copy
+import functools
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch.overrides import TorchFunctionMode
 
-from generator.core.config import ConfigError, GeneratorConfig
+from generator.core.config import ConfigError, GeneratorConfig, SSSDConfig
 from generator.core.ema import WeightAverage
+from generator.core.file_hash import file_sha256
 from generator.core.network import SSSDECG
 from generator.core.release_format import (
     config_from_release,
@@ -40,6 +44,7 @@ class LoadedCheckpoint:
     validation_loss: float | None = None
     ema: dict[str, Any] | None = None  # {"decay", "state"} when training kept an average
     weights: str = "trained"  # "ema" when the model holds the averaged weights
+    training_data: dict[str, Any] | None = None  # where the training ECGs came from
 
     @property
     def label_vocabulary(self) -> tuple[str, ...]:
@@ -47,12 +52,8 @@ class LoadedCheckpoint:
 
 
 def checkpoint_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a checkpoint file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """Hex SHA-256 of a checkpoint file (what provenance records of it)."""
+    return file_sha256(path)
 
 
 def save_checkpoint(
@@ -63,6 +64,7 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     step: int = 0,
     data_fingerprint: str = "",
+    training_data: dict[str, Any] | None = None,
     validation_loss: float | None = None,
     ema: WeightAverage | None = None,
 ) -> str:
@@ -77,6 +79,7 @@ def save_checkpoint(
         "optimizer_state": optimizer.state_dict() if optimizer is not None else None,
         "step": int(step),
         "data_fingerprint": data_fingerprint,
+        "training_data": training_data or {},
         "validation_loss": validation_loss,
         "ema": None if ema is None else {"decay": ema.decay, "state": ema.state_dict()},
     }
@@ -102,6 +105,16 @@ def load_checkpoint(
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(checkpoint_sha256, path)  # hashed while the weights load
+        loaded = _load(path, device, kernel_mode, ema)
+        loaded.sha256 = digest.result()
+    return loaded
+
+
+def _load(
+    path: Path, device: str | torch.device, kernel_mode: str | None, ema: bool
+) -> LoadedCheckpoint:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a corrupt or foreign file
@@ -110,7 +123,6 @@ def load_checkpoint(
             f"checkpoint {path} cannot be read as a torch checkpoint "
             f"({type(exc).__name__}{': ' + reason if reason else ''})"
         ) from exc
-    sha256 = checkpoint_sha256(path)
     release = is_release_checkpoint(payload)
     average = None if release or not isinstance(payload, dict) else payload.get("ema")
     if ema and average is None:
@@ -119,24 +131,27 @@ def load_checkpoint(
         state = payload["model_state_dict"]
         config = _with_mode(config_from_release(state), kernel_mode)
         model = _build(config, release_to_native(state), path)
-        return LoadedCheckpoint(model.to(device), config, 0, None, "", sha256, "sssd-ecg-release")
+        return LoadedCheckpoint(model.to(device), config, 0, None, "", "", "sssd-ecg-release")
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"checkpoint {path} is not a format-{FORMAT_VERSION} checkpoint")
     config = _with_mode(GeneratorConfig.from_dict(payload["config"]), kernel_mode)
     if tuple(payload["label_vocabulary"]) != config.model.label_vocabulary:
         raise CheckpointError(f"checkpoint {path}: label vocabulary disagrees with its config")
-    model = _build(config, average["state"] if ema else payload["model_state"], path)
+    # the model takes the state's tensors; the average it returns beside stays its own
+    state = {n: v.clone() for n, v in average["state"].items()} if ema else payload["model_state"]
+    model = _build(config, state, path)
     return LoadedCheckpoint(
         model=model.to(device),
         config=config,
         step=int(payload["step"]),
         optimizer_state=payload["optimizer_state"],
         data_fingerprint=str(payload["data_fingerprint"]),
-        sha256=sha256,
+        sha256="",  # set by load_checkpoint
         source="native",
         validation_loss=payload.get("validation_loss"),
         ema=average,
         weights="ema" if ema else "trained",
+        training_data=payload.get("training_data") or None,
     )
 
 
@@ -150,9 +165,58 @@ def _with_mode(config: GeneratorConfig, kernel_mode: str | None) -> GeneratorCon
 
 
 def _build(config: GeneratorConfig, state: dict[str, torch.Tensor], path: Path) -> SSSDECG:
-    model = SSSDECG(config.model)
+    """The model of ``config`` holding ``state``, without computing an initialisation first.
+
+    The module tree is built on the meta device (shapes only: the S4 length correction and
+    random initialisation cost ~90% of a paper-size load and would be overwritten; built once
+    per configuration and process, then copied), then the checkpoint's tensors are assigned
+    in place of the meta ones, in the module's dtypes.
+    """
+    model = copy.deepcopy(_skeleton(config.model))
+    expected = model.state_dict()
+    fitted = {
+        name: _fit(value, expected[name]) if name in expected else value
+        for name, value in state.items()
+    }
     try:
-        model.load_state_dict(state)
+        model.load_state_dict(fitted, assign=True)
     except RuntimeError as exc:
         raise CheckpointError(f"checkpoint {path} does not fit its configuration: {exc}") from exc
+    unset = [name for name, t in (*model.named_parameters(), *model.named_buffers()) if t.is_meta]
+    if unset:  # only a tensor outside the state dict; none exists today
+        raise CheckpointError(f"checkpoint {path} leaves {', '.join(unset)} without values")
     return model
+
+
+@functools.lru_cache(maxsize=4)
+def _skeleton(config: SSSDConfig) -> SSSDECG:
+    """The network of ``config`` on the meta device, copied by every load of that config."""
+    with _OnMeta(), torch.device("meta"):
+        return SSSDECG(config)
+
+
+def _fit(value: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``value`` in ``like``'s dtype and contiguous, as a copying load would store it."""
+    if not isinstance(value, torch.Tensor) or value.shape != like.shape:
+        return value  # load_state_dict reports the mismatch
+    return value.to(like.dtype).contiguous()
+
+
+def _on_meta(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value if value.is_meta else value.to("meta")
+    if isinstance(value, list | tuple):  # e.g. torch.cat's tensors; nothing nests deeper
+        return type(value)(_on_meta(item) for item in value)
+    return value
+
+
+class _OnMeta(TorchFunctionMode):
+    """Move every tensor a torch call takes or returns to the meta device.
+
+    ``torch.device("meta")`` covers factory functions; this covers tensors made from numpy
+    arrays (the HiPPO matrices) so that no computation during construction touches data.
+    """
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = {name: _on_meta(value) for name, value in (kwargs or {}).items()}
+        return _on_meta(func(*_on_meta(args), **kwargs))

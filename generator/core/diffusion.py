@@ -6,7 +6,7 @@ job seed and the sample's index in the job, so sample i is the same whatever the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +14,9 @@ import torch
 from torch import Tensor, nn
 
 from generator.core.config import DiffusionConfig
+
+# The noise predictor as the samplers call it: (x_t, labels, steps) -> predicted noise.
+Denoiser = Callable[[Tensor, Tensor, Tensor], Tensor]
 
 
 class SamplingError(RuntimeError):
@@ -117,7 +120,7 @@ def _check_finite(x: Tensor) -> Tensor:
 
 @torch.no_grad()
 def sample_ddpm(
-    model: nn.Module, labels: Tensor, schedule: NoiseSchedule, noise: SampleNoise
+    model: Denoiser, labels: Tensor, schedule: NoiseSchedule, noise: SampleNoise
 ) -> Tensor:
     """DDPM ancestral sampling through all T steps; returns x_0 (B, C, L)."""
     device = labels.device
@@ -146,7 +149,7 @@ def ddim_timesteps(total: int, steps: int) -> list[int]:
 
 @torch.no_grad()
 def sample_ddim(
-    model: nn.Module,
+    model: Denoiser,
     labels: Tensor,
     schedule: NoiseSchedule,
     noise: SampleNoise,

@@ -7,7 +7,7 @@ fc_t, fc_label, res_conv, skip_conv, final_conv) so that its checkpoints map by 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import torch
@@ -151,4 +151,32 @@ class SSSDECG(nn.Module):
             yield
         finally:
             for module in modules:
+                module.clear_kernel_cache()
+
+    def kernel_cache_state(self, length: int | None = None) -> dict[str, Tensor]:
+        """Every S4 module's kernel spectrum (``S4.kernel_spectrum``) keyed by module name."""
+        length = length or self.config.signal_length
+        with torch.no_grad():
+            return {
+                name: module.kernel_spectrum(length)
+                for name, module in self.named_modules()
+                if isinstance(module, S4)
+            }
+
+    @contextmanager
+    def use_kernel_cache(
+        self, state: Mapping[str, Tensor], length: int | None = None
+    ) -> Iterator[None]:
+        """Run the block with the spectra of :meth:`kernel_cache_state` at ``length``
+        (default: the configured signal length); cleared on exit."""
+        length = length or self.config.signal_length
+        modules = {name: m for name, m in self.named_modules() if isinstance(m, S4)}
+        if set(state) != set(modules):
+            raise ValueError("the kernel cache names other S4 modules than this network's")
+        try:
+            for name, module in modules.items():
+                module.cache_kernel(length, state[name])
+            yield
+        finally:
+            for module in modules.values():
                 module.clear_kernel_cache()

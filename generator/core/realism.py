@@ -4,6 +4,7 @@ ceiling both are read against, TRTR (train on real, test on real held-out ECGs).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -169,6 +170,35 @@ def evaluate_realism(
         synthetic_model=synthetic_model,
         real_model=real_model,
     )
+
+
+def generator_fold_check(
+    generator_folds: Sequence[int] | None,
+    test_folds: Sequence[int],
+    *,
+    allow_overlap: bool = False,
+) -> list[int]:
+    """The real test folds the generator was also trained on (sorted; empty when none).
+
+    A generator trained on the test folds has seen the ECGs TSTR is scored on, so its TSTR
+    (and the synthetic ECGs' TRTS) would flatter it: refused unless ``allow_overlap``.
+    ``generator_folds`` None (not known) overlaps nothing here; callers say it is unknown.
+    """
+    if generator_folds is None:
+        return []
+    overlap = sorted(set(generator_folds) & set(test_folds))
+    if overlap and not allow_overlap:
+        raise RealismError(
+            f"the generator was trained on folds {_fold_text(generator_folds)}, which include "
+            f"the real test fold(s) {_fold_text(overlap)}: TSTR would be scored on ECGs the "
+            f"generator has seen; choose test folds it was not trained on (or allow the "
+            f"overlap explicitly)"
+        )
+    return overlap
+
+
+def _fold_text(folds: Sequence[int]) -> str:
+    return ",".join(str(f) for f in sorted(set(folds)))
 
 
 def settings_dict(config: ClassifierConfig, settings: FitSettings) -> dict:

@@ -48,7 +48,10 @@ def load_ptbxl_dataset(
         label_sets.append([c for c in record.scp_codes if c in vocabulary])
     if not signals:
         return None
-    return EcgDataset(np.stack(signals), encode_label_sets(label_sets, vocabulary))
+    description = {"dataset": "PTB-XL", "folds": sorted(folds), "rate": 100, "limit": limit}
+    return EcgDataset(
+        np.stack(signals), encode_label_sets(label_sets, vocabulary), description=description
+    )
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,6 +86,13 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         help="S4 kernel: exact (both states of each conjugate pair) or release_fallback",
     )
     parser.add_argument("--fp32", action="store_true", help="no bf16 autocast on CUDA")
+    parser.add_argument(
+        "--log-every",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="steps between progress lines when stderr is not a terminal (default: ~1%%)",
+    )
     parser.add_argument(
         "--ema",
         type=float,
@@ -122,6 +132,7 @@ def training_options(args: argparse.Namespace) -> TrainingOptions:
         device=str(resolve_device(args.device)),  # an unusable device fails before any work
         mixed_precision=not args.fp32,
         ema=args.ema,
+        log_every=getattr(args, "log_every", 0) or 0,
     )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import torch
@@ -27,10 +29,16 @@ from generator.core.sampling import resolve_device
 
 @dataclass
 class EcgDataset:
-    """ECGs (N, 12, L) in standard lead order, mV, with multi-hot labels (N, K)."""
+    """ECGs (N, 12, L) in standard lead order, mV, with multi-hot labels (N, K).
+
+    ``description`` says where they came from (e.g. ``{"dataset": "PTB-XL", "folds": [1,
+    ..., 8]}``); checkpoints record it, so that evaluations can tell which real ECGs the
+    generator has seen.
+    """
 
     signals: np.ndarray
     labels: np.ndarray
+    description: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.signals = np.asarray(self.signals, dtype=np.float32)
@@ -73,7 +81,8 @@ class TrainingOptions:
     device: str | None = None  # None: cuda when available
     mixed_precision: bool = True  # bf16 autocast, used on CUDA only
     ema: float | None = None  # decay of a moving average of the weights; None: none kept
-    progress_bar: bool = True
+    progress_bar: bool = True  # a bar on a terminal, plain lines otherwise (off: neither)
+    log_every: int = 0  # steps between plain progress lines; 0: about 1% of the run
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,8 @@ def train(
     options = options or TrainingOptions()
     if options.steps < 1 or options.batch_size < 1:
         raise ValueError("steps and batch_size must be positive")
+    if options.log_every < 0:
+        raise ValueError(f"log_every must be >= 0, got {options.log_every}")
     world, device = init_world(resolve_device(options.device))
     share = world.share(options.batch_size)
     model, config, optimizer, start_step, average = _initial_state(config, options, resume, device)
@@ -167,12 +178,11 @@ def train(
         if device.type == "cuda" and options.mixed_precision
         else nullcontext()
     )
-    bar = tqdm(
-        total=options.steps,
-        initial=start_step,
-        disable=not (options.progress_bar and world.is_main),
-        desc="train",
-        unit="step",
+    shown = ProgressDisplay(
+        options.steps,
+        start_step,
+        enabled=options.progress_bar and world.is_main,
+        every=options.log_every,
     )
     started, validation_every = time.perf_counter(), options.validate_every
     latest_validation: float | None = None
@@ -225,20 +235,83 @@ def train(
                 optimizer=optimizer,
                 step=step,
                 data_fingerprint=fingerprint,
+                training_data=train_set.description,
                 validation_loss=latest_validation,
                 ema=ema,
             )
             result.checkpoints.append(path)
         rate = (step - start_step) / max(time.perf_counter() - started, 1e-9)
-        postfix = {"loss": f"{value:.4f}", "it_s": f"{rate:.2f}"}
-        if latest_validation is not None:
-            postfix["val_loss"] = f"{latest_validation:.4f}"
-        bar.set_postfix(postfix)
-        bar.update(1)
+        report = TrainingProgress(step, options.steps, value, rate, validation_loss)
+        shown.update(report, latest_validation)
         if progress is not None:
-            progress(TrainingProgress(step, options.steps, value, rate, validation_loss))
-    bar.close()
+            progress(report)
+    shown.close()
     return result
+
+
+class ProgressDisplay:
+    """Training progress for people: a tqdm bar on a terminal, plain lines elsewhere.
+
+    When ``stream`` (default: standard error) is not a terminal (a log file, a pipe, a
+    batch scheduler) a bar's carriage returns make an unreadable log, so every ``every``
+    steps (default about 1% of the run, at most 100 steps) and at the first and last step
+    one line gives the step, loss, speed and estimated time left.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        initial: int = 0,
+        *,
+        enabled: bool = True,
+        stream: TextIO | None = None,
+        every: int = 0,
+    ) -> None:
+        self.stream = stream or sys.stderr
+        self.total, self.initial = total, initial
+        terminal = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.lines = enabled and not terminal
+        self.every = every or min(100, max(1, (total - initial) // 100))
+        self.bar = tqdm(
+            total=total,
+            initial=initial,
+            disable=not enabled or self.lines,
+            file=self.stream,
+            desc="train",
+            unit="step",
+        )
+
+    def update(self, progress: TrainingProgress, validation_loss: float | None = None) -> None:
+        """Show the step just taken (``validation_loss``: the latest one, if any)."""
+        if self.lines:
+            step = progress.step
+            if step == self.initial + 1 or step == self.total or step % self.every == 0:
+                self.stream.write(progress_line(progress, validation_loss) + "\n")
+                self.stream.flush()
+            return
+        postfix = {"loss": f"{progress.loss:.4f}", "it_s": f"{progress.steps_per_second:.2f}"}
+        if validation_loss is not None:
+            postfix["val_loss"] = f"{validation_loss:.4f}"
+        self.bar.set_postfix(postfix)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def progress_line(progress: TrainingProgress, validation_loss: float | None = None) -> str:
+    """'train step 200/1000 loss 0.1234 val_loss 0.1300 2.50 steps/s ETA 0:05:20'."""
+    left = (progress.total_steps - progress.step) / max(progress.steps_per_second, 1e-9)
+    minutes, seconds = divmod(round(left), 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [
+        f"train step {progress.step}/{progress.total_steps}",
+        f"loss {progress.loss:.4f}",
+        *([f"val_loss {validation_loss:.4f}"] if validation_loss is not None else []),
+        f"{progress.steps_per_second:.2f} steps/s",
+        f"ETA {hours}:{minutes:02d}:{seconds:02d}",
+    ]
+    return " ".join(parts)
 
 
 @torch.no_grad()

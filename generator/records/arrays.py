@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,21 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from generator.core.file_hash import file_sha256
 from generator.core.leads import LeadError, from_order
 from generator.core.scp import SCP_VOCABULARY, STATEMENT_BY_CODE, split_label_key
 from generator.records.errors import RecordError
 from generator.records.types import EcgRecord
 
 _SIGNAL_KEYS = ("signals", "data", "x", "X", "arr_0")
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_signal_array(path: str | Path) -> np.ndarray:

@@ -133,9 +133,9 @@ def test_dashboard_queries_do_not_grow_with_readers(
 ):
     cache.clear()
     # session, user, study, enrolment progress, main judgments, attention checks, the
-    # summary's cache key (revisions, reader names), the cases' ECG ids and, on a cache
-    # miss, the unaware phase
-    with django_assert_max_num_queries(10):
+    # summary's cache key (revisions, reader names), the cases' ECG ids, on a cache miss
+    # the unaware phase, and the pool's latest privacy screens and realism evaluations
+    with django_assert_max_num_queries(12):
         response = client_admin.get(dashboard_url(busy_study))
     assert len(response.context["dashboard"].readers) == 4
 

@@ -108,3 +108,20 @@ def test_the_admin_lists_evaluations_with_their_macro_aucs(evaluation, client_ad
     assert f"{evaluation.tstr_auc:.3f}" in html and "sssd-nle" in html
     trts = evaluation.metrics["trts"]["macro"]["auc"]
     assert f"{trts:.3f}" in html
+
+
+def test_the_report_says_when_the_generators_training_folds_are_unknown(study, evaluation):
+    html = study_export(study, "html").content
+    section = html.split("Machine realism beside the physicians")[1]
+    assert (
+        f"Evaluation {evaluation.pk} (sssd-nle): the generator&#x27;s training folds were not "
+        "checked (an older evaluation).</p>"
+    ) in section
+    (entry,) = json.loads(study_export(study, "json").content)["realism"]["evaluations"]
+    assert entry["generator_training"]["folds"] is None and entry["test_folds"] == [10]
+    evaluation.settings = {"generator_training": {"folds": [1, 2], "source": "stated"}}
+    evaluation.save()
+    html = study_export(study, "html").content
+    assert "training folds were not checked" not in html
+    (entry,) = json.loads(study_export(study, "json").content)["realism"]["evaluations"]
+    assert entry["generator_training"]["folds"] == [1, 2]

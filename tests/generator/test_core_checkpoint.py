@@ -81,3 +81,65 @@ def test_unreadable_checkpoints_raise(tmp_path):
     torch.save({"weights": torch.zeros(2)}, other)
     with pytest.raises(CheckpointError, match="format"):
         load_checkpoint(other)
+
+
+@pytest.mark.parametrize("train_ssm", [False, True])
+def test_loading_assigns_the_stored_tensors_without_initialising_first(tmp_path, train_ssm):
+    config = GeneratorConfig.tiny(signal_length=48, train_ssm=train_ssm, freeze_present_state=True)
+    model = _randomised(config)
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, model, config)
+    torch.manual_seed(11)
+    expected_draw = torch.rand(3)
+    torch.manual_seed(11)
+    loaded = load_checkpoint(path).model
+    assert torch.equal(torch.rand(3), expected_draw)  # no random initialisation ran
+    fresh = dict(model.named_parameters())
+    assert {n: p.requires_grad for n, p in loaded.named_parameters()} == {
+        n: p.requires_grad for n, p in fresh.items()
+    }
+    assert sorted(n for n, _ in loaded.named_buffers()) == sorted(
+        n for n, _ in model.named_buffers()
+    )
+    for name, value in loaded.state_dict().items():
+        assert value.device.type == "cpu" and torch.equal(value, model.state_dict()[name])
+    x, labels, steps = torch.randn(2, 8, 48), torch.zeros(2, 71), torch.tensor([1, 90])
+    with torch.no_grad():
+        assert torch.equal(loaded(x, labels, steps), model(x, labels, steps))
+    optimizer = torch.optim.Adam(loaded.parameters(), 1e-3)  # it trains on from here
+    loaded(x, labels, steps).square().mean().backward()
+    optimizer.step()
+    assert not torch.equal(
+        loaded.state_dict()["init_conv.0.conv.bias"], model.init_conv[0].conv.bias
+    )
+
+
+def test_stored_tensors_take_the_models_dtypes(tmp_path):
+    config = GeneratorConfig.tiny(signal_length=48)
+    model = _randomised(config)
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, model, config)
+    payload = torch.load(path, weights_only=True)
+    payload["model_state"] = {n: v.double() for n, v in payload["model_state"].items()}
+    torch.save(payload, path)
+    loaded = load_checkpoint(path).model
+    assert {v.dtype for v in loaded.state_dict().values()} == {torch.float32}
+
+
+@pytest.mark.parametrize("change", ["missing", "extra", "shape"])
+def test_a_state_that_does_not_fit_is_a_checkpoint_error(tmp_path, change):
+    config = GeneratorConfig.tiny(signal_length=48)
+    model = _randomised(config)
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, model, config)
+    payload = torch.load(path, weights_only=True)
+    state = payload["model_state"]
+    if change == "missing":
+        del state["final_conv.2.conv.weight"]
+    elif change == "extra":
+        state["final_conv.9.weight"] = torch.zeros(1)
+    else:
+        state["final_conv.2.conv.bias"] = torch.zeros(3)
+    torch.save(payload, path)
+    with pytest.raises(CheckpointError, match="does not fit its configuration"):
+        load_checkpoint(path)

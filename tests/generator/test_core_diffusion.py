@@ -18,7 +18,12 @@ from generator.core.diffusion import (
 )
 from generator.core.leads import einthoven_error
 from generator.core.network import SSSDECG
-from generator.core.sampling import SamplerSettings, generate, resolve_device
+from generator.core.sampling import (
+    SamplerSettings,
+    generate,
+    micro_batch_size,
+    resolve_device,
+)
 
 LENGTH = 64
 
@@ -108,6 +113,32 @@ def test_sample_is_independent_of_batch_split(tiny):
         model, config, labels[2:], seed=3, start_index=2, settings=SamplerSettings(batch_size=1)
     )
     np.testing.assert_allclose(chunk, whole[2:], rtol=1e-4, atol=1e-5)
+
+
+def test_micro_batches_change_no_sample(tiny):
+    model, config = tiny
+    labels = [["NORM"], ["IMI", "SR"], ["AFIB"], [], ["PVC"]]
+    whole = generate(
+        model, config, labels, 4, settings=SamplerSettings(batch_size=5, micro_batch=5)
+    )
+    for size in (1, 2):
+        split = generate(
+            model, config, labels, 4, settings=SamplerSettings(batch_size=5, micro_batch=size)
+        )
+        np.testing.assert_allclose(split, whole, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="micro_batch"):
+        generate(model, config, labels, 4, settings=SamplerSettings(micro_batch=0))
+
+
+def test_cpu_micro_batches_keep_one_activation_in_cache_and_gpus_take_the_batch():
+    paper = GeneratorConfig.paper().model  # 2 x 256 x 1000 float32 = 2 MB a sample
+    small = GeneratorConfig.tiny(signal_length=LENGTH).model
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    assert micro_batch_size(paper, cpu, 32) == 1
+    assert micro_batch_size(paper, gpu, 32) == 32
+    activation = 2 * small.res_channels * LENGTH * 4
+    assert micro_batch_size(small, cpu, 10_000) == 2 * 1024 * 1024 // activation
+    assert micro_batch_size(small, cpu, 3) == 3
 
 
 def test_different_labels_give_different_output(tiny):

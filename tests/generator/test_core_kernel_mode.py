@@ -13,11 +13,13 @@ from django.core.management import CommandError, call_command
 from generator.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from generator.core.config import GeneratorConfig, S4Config
 from generator.core.diffusion import NoiseSchedule, training_loss
+from generator.core.kernel_mode import kernel_mode_errors, likely_kernel_mode
 from generator.core.labels import encode_label_sets
 from generator.core.leads import generated_from_twelve
 from generator.core.network import SSSDECG
 from generator.core.s4 import S4
 from generator.core.train import parse_args, training_config
+from generator.records.ptbxl import iter_ptbxl
 from tests.generator.checkpoints import tiny_checkpoint
 
 LENGTH = 16
@@ -185,3 +187,27 @@ def test_detect_kernel_mode_picks_the_training_mode(tmp_path, mode):
                  "--signals", str(tmp_path / "held_out.npy"), "--device", "cpu",
                  stdout=out)  # fmt: skip
     assert out.getvalue().strip().splitlines()[-1] == f"trained with kernel mode: {mode}"
+
+
+def test_detect_kernel_mode_reads_labelled_ptbxl_folds(tmp_path, mini_ptbxl):
+    checkpoint = tiny_checkpoint(tmp_path / "tiny.pt")  # 1000 samples: a 100 Hz record
+    out = io.StringIO()
+    call_command("detect_kernel_mode", "--checkpoint", str(checkpoint), "--ptbxl",
+                 str(mini_ptbxl), "--folds", "3,9", "--step", "50", "--device", "cpu",
+                 stdout=out)  # fmt: skip
+    *errors, verdict = out.getvalue().strip().splitlines()
+    printed = {line.split(":")[0]: float(line.split()[-1]) for line in errors}
+    records = list(iter_ptbxl(mini_ptbxl, folds=[3, 9]))
+    assert [record.ecg_id for record in records] == [1, 2]
+    signals = np.stack([record.signal for record in records])
+    label_sets = [list(record.scp_codes) for record in records]
+    assert label_sets == [["NORM", "LVOLT", "SR"], ["IMI", "SR"]]
+    expected = kernel_mode_errors(checkpoint, signals, label_sets, step=50, seed=0)
+    assert printed == {mode: pytest.approx(error, abs=1e-6) for mode, error in expected.items()}
+    assert verdict == f"trained with kernel mode: {likely_kernel_mode(expected)}"
+    unlabelled = kernel_mode_errors(checkpoint, signals, [[], []], step=50, seed=0)
+    assert unlabelled["exact"] != pytest.approx(expected["exact"], abs=1e-6)  # labels count
+    with pytest.raises(CommandError, match="no PTB-XL records of folds 5"):
+        call_command("detect_kernel_mode", "--checkpoint", str(checkpoint), "--ptbxl",
+                     str(mini_ptbxl), "--folds", "5", "--device", "cpu",
+                     stdout=io.StringIO())  # fmt: skip

@@ -83,10 +83,14 @@ def test_cached_kernel_gives_identical_output(bidirectional):
     u = torch.randn(3, 8, 50)
     with torch.no_grad():
         uncached = layer(u)
+        shorter = layer(u[..., :47])
         layer.cache_kernel(50)
         cached = layer(u)
+        # 47 samples share the FFT size of 50 but not the kernel: computed, not the cache's
+        cached_shorter = layer(u[..., :47])
         layer.clear_kernel_cache()
     assert torch.equal(cached, uncached)
+    assert torch.equal(cached_shorter, shorter)
 
 
 def test_ssm_parameters_trainable_or_fixed():

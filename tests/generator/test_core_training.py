@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,9 +19,12 @@ from generator.core.train import main as train_cli
 from generator.core.train import parse_args, training_config, training_options
 from generator.core.training import (
     EcgDataset,
+    ProgressDisplay,
     TrainingOptions,
+    TrainingProgress,
     build_optimizer,
     epoch_batch,
+    progress_line,
     train,
 )
 
@@ -100,6 +106,10 @@ def test_cli_trains_on_a_ptbxl_directory(tmp_path, mini_ptbxl):
     assert status == 0
     loaded = load_checkpoint(tmp_path / "run" / "checkpoint_00000002.pt")
     assert loaded.step == 2 and loaded.config == GeneratorConfig.tiny()
+    # the checkpoint names the real ECGs it learned from (evaluations check it)
+    assert loaded.training_data == {
+        "dataset": "PTB-XL", "folds": [1, 2, 3, 4, 5, 6, 7, 8], "rate": 100, "limit": None
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(("size", "batch"), [(10, 5), (7, 3)])
@@ -121,3 +131,54 @@ def test_paper_faithful_defaults_and_opt_ins():
     assert not training_options(opted).mixed_precision
     config = training_config(opted)
     assert config.model.s4.train_ssm and config.model.freeze_present_state
+
+
+PROGRESS_LINE = re.compile(
+    r"train step (\d+)/5 loss \d+\.\d{4}( val_loss \d+\.\d{4})? \d+\.\d\d steps/s ETA \d+:\d\d:\d\d"
+)
+
+
+def test_progress_off_a_terminal_is_plain_lines(capsys, turing22):
+    options = TrainingOptions(steps=5, batch_size=2, log_every=2)  # stderr is captured: no tty
+    train(turing22, config=GeneratorConfig.tiny(), options=options, validation_set=turing22)
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = err.strip().splitlines()
+    matches = [PROGRESS_LINE.fullmatch(line) for line in lines]
+    assert all(matches), lines
+    assert [int(m.group(1)) for m in matches] == [1, 2, 4, 5]  # first, every 2nd, last
+    assert matches[-1].group(2) and not matches[0].group(2)  # validated at the last step
+    assert lines[-1].endswith("ETA 0:00:00")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_is_a_bar_and_lines_say_step_loss_speed_and_eta():
+    screen = Terminal()
+    shown = ProgressDisplay(1000, 199, stream=screen)
+    shown.update(TrainingProgress(200, 1000, 0.12344, 2.5), validation_loss=0.13)
+    shown.close()
+    assert "\r" in screen.getvalue() and "train step" not in screen.getvalue()
+    assert "loss=0.1234" in screen.getvalue() and "val_loss=0.1300" in screen.getvalue()
+    assert progress_line(TrainingProgress(200, 1000, 0.12344, 2.5), 0.13) == (
+        "train step 200/1000 loss 0.1234 val_loss 0.1300 2.50 steps/s ETA 0:05:20"
+    )
+    assert progress_line(TrainingProgress(1, 100_001, 0.5, 0.25)) == (
+        "train step 1/100001 loss 0.5000 0.25 steps/s ETA 111:06:40"
+    )
+    assert ProgressDisplay(100_000, stream=io.StringIO()).every == 100
+    assert ProgressDisplay(50, stream=io.StringIO()).every == 1
+    log = io.StringIO()
+    ProgressDisplay(10, stream=log, enabled=False).update(TrainingProgress(1, 10, 0.5, 1.0))
+    assert log.getvalue() == ""
+
+
+def test_log_every_comes_from_the_command_line():
+    base = ["--ptbxl", "p", "--out", "o", "--device", "cpu"]
+    assert training_options(parse_args(base)).log_every == 0
+    assert training_options(parse_args([*base, "--log-every", "50"])).log_every == 50
+    with pytest.raises(ValueError, match="log_every"):
+        train(None, options=TrainingOptions(steps=1, log_every=-1))

@@ -24,6 +24,7 @@ from generator.core.realism import (
     RealismError,
     evaluate_realism,
     fit_classifier,
+    generator_fold_check,
     predict,
 )
 from generator.core.realism_metrics import f1, g_mean, multilabel_metrics, roc_auc
@@ -197,3 +198,12 @@ def test_a_class_absent_from_a_set_is_refused_even_with_min_per_class_0(turing):
 def test_an_unknown_device_is_refused_clearly(device):
     with pytest.raises(RealismError, match="unknown device"):
         FitSettings(device=device)
+
+
+def test_a_generator_trained_on_a_test_fold_is_refused_unless_allowed():
+    assert generator_fold_check([1, 2, 3, 4, 5, 6, 7, 8], [10]) == []
+    assert generator_fold_check(None, [10]) == []  # unknown: the caller warns
+    with pytest.raises(RealismError, match=r"trained on folds 1,9,10, which include the real "
+                       r"test fold\(s\) 9,10"):  # fmt: skip
+        generator_fold_check([10, 9, 1], [9, 10])
+    assert generator_fold_check([9, 10], [10], allow_overlap=True) == [10]

@@ -10,14 +10,21 @@ import io
 import numpy as np
 import pytest
 import torch
+from celery.contrib.testing.worker import start_worker
 from django.core.management import CommandError, call_command
 
 from config.celery import app
+from generator.core.checkpoint import checkpoint_sha256
 from generator.core.classifier import load_classifier
+from generator.core.config import GeneratorConfig
+from generator.core.labels import encode_label_sets
 from generator.core.scp import SUPERCLASSES, split_label_key
-from generator.models import RealismEvaluation
+from generator.core.training import EcgDataset, TrainingOptions, train
+from generator.models import ECG, RealismEvaluation
 from generator.tasks import evaluate_realism
 from tests.factories import stored_sssd_row as store
+from tests.generator.checkpoints import tiny_checkpoint
+from tests.generator.test_celery_worker import broker_url  # noqa: F401  (fixture)
 
 CHECKPOINT = "ab" * 32
 TINY = ("--epochs", "2", "--width", "8", "--min-per-class", "1", "--device", "cpu")
@@ -45,10 +52,31 @@ def turing_folds(db, shared_data):
               generator_name="SSSD-ECG", checkpoint_sha256=CHECKPOINT)  # fmt: skip
 
 
-def run(*args: str) -> str:
+def run(*args: str, stderr: io.StringIO | None = None) -> str:
     out = io.StringIO()
-    call_command("evaluate_realism", *args, stdout=out)
+    call_command("evaluate_realism", *args, stdout=out, stderr=stderr or io.StringIO())
     return out.getvalue()
+
+
+def trained_on_store_folds(folder, folds, description=None) -> str:
+    """A tiny generator trained (one step) on the stored real ECGs of ``folds``, read as
+    ``generator.core.train`` reads PTB-XL (``description``: what its checkpoint records
+    about them; none by default, as in checkpoints written before it was recorded)."""
+    config = GeneratorConfig.tiny(label_variant="nle")
+    vocabulary = config.model.label_vocabulary
+    rows = ECG.objects.real().filter(strat_fold__in=folds).order_by("dataset_ecg_id", "id")
+    signals = np.stack([ecg.signal()[:, :1000] for ecg in rows])
+    labels = encode_label_sets([[c for c in e.scp_codes if c in vocabulary] for e in rows],
+                               vocabulary)  # fmt: skip
+    options = TrainingOptions(steps=1, batch_size=2, out_dir=folder, device="cpu",
+                              progress_bar=False)  # fmt: skip
+    dataset = EcgDataset(signals, labels, description=description or {})
+    (path,) = train(dataset, config=config, options=options).checkpoints
+    return str(path)
+
+
+def sampled_from(path: str) -> None:
+    ECG.objects.filter(origin="sssd-ecg").update(checkpoint_sha256=checkpoint_sha256(path))
 
 
 def test_evaluate_realism_stores_tstr_trts_trtr_per_generator(turing_folds, tmp_path):
@@ -92,6 +120,36 @@ def test_the_celery_task_is_registered_and_runs_the_same_evaluation(turing_folds
     assert first.metrics == second.metrics and first.synthetic_origin == "sssd-ecg"
 
 
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("broker_url")  # Redis reachable, else skipped; stale messages purged
+def test_a_real_worker_runs_the_queued_evaluation_and_stores_it(turing_folds):
+    assert not app.conf.task_always_eager
+    with start_worker(app, queues=["gpu"], pool="solo", perform_ping_check=False,
+                      shutdown_timeout=30):  # fmt: skip
+        out = run("--generator", "sssd-ecg", "--queue", "--seed", "5", *TINY)
+        assert out.startswith("queued realism evaluation (task ") and "gpu queue" in out
+        task_id = out.split("(task ")[1].split(")")[0]
+        pk = app.AsyncResult(task_id).get(timeout=240)
+    queued = RealismEvaluation.objects.get(pk=pk)
+    assert (queued.synthetic_origin, queued.generator_name) == ("sssd-ecg", "SSSD-ECG")
+    assert (queued.train_folds, queued.test_folds) == (list(range(1, 9)), [10])
+    assert queued.settings["fit"]["seed"] == 5 and queued.settings["classifier"]["width"] == 8
+    assert queued.generator_training["folds"] is None  # no checkpoint: unknown, with a warning
+    assert "training folds are unknown" in queued.generator_training["warning"]
+    # The worker computed what this process computes for the same request.
+    here = RealismEvaluation.objects.get(pk=evaluate_realism(queued_options(queued)))
+    assert queued.metrics == here.metrics
+    assert (queued.metrics["tstr"]["n_train"], queued.metrics["tstr"]["n_test"]) == (21, 11)
+
+
+def queued_options(evaluation: RealismEvaluation) -> dict:
+    fit = evaluation.settings["fit"]
+    return {"synthetic_origin": evaluation.synthetic_origin, "seed": fit["seed"],
+            "epochs": fit["epochs"], "width": evaluation.settings["classifier"]["width"],
+            "min_per_class": evaluation.settings["min_per_class"], "device": "cpu"}  # fmt: skip
+
+
 def test_queue_without_a_broker_runs_here(turing_folds, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     out = run("--generator", "sssd-ecg", "--queue", *TINY)
@@ -117,3 +175,97 @@ def test_bad_requests_are_clear_command_errors(turing_folds, args, message):
     with pytest.raises(CommandError, match=message):
         run(*args)
     assert not RealismEvaluation.objects.exists()
+
+
+def test_a_generator_trained_on_a_test_fold_is_refused(turing_folds, tmp_path):
+    checkpoint = trained_on_store_folds(tmp_path, range(1, 9))
+    sampled_from(checkpoint)
+    with pytest.raises(CommandError, match=r"trained on folds 1,2,3,4,5,6,7,8, which include "
+                       r"the real test fold\(s\) 7,8"):  # fmt: skip
+        run("--generator", "sssd-ecg", "--checkpoint", checkpoint, "--train-folds", "1-6",
+            "--test-folds", "7-8", *TINY)  # fmt: skip
+    assert not RealismEvaluation.objects.exists()
+
+
+def test_the_checkpoints_fingerprint_names_its_folds_and_they_are_stored(turing_folds, tmp_path):
+    checkpoint = trained_on_store_folds(tmp_path, range(1, 9))
+    sampled_from(checkpoint)
+    errors = io.StringIO()
+    out = run("--generator", "sssd-ecg", "--checkpoint", checkpoint, *TINY, stderr=errors)
+    training = RealismEvaluation.objects.get().generator_training
+    assert training["folds"] == list(range(1, 9))
+    assert training["source"] == "checkpoint data fingerprint"
+    assert training["checkpoint_format"] == "native" and training["warning"] == ""
+    assert training["test_overlap_allowed"] == []
+    assert "generator training folds: 1,2,3,4,5,6,7,8 (checkpoint data fingerprint)" in out
+    assert errors.getvalue() == ""
+
+
+def test_the_training_folds_a_checkpoint_records_are_taken_first(turing_folds, tmp_path):
+    recorded = {"dataset": "PTB-XL", "folds": [1, 2, 3, 4, 5, 6, 7, 8], "limit": 20}
+    # trained on fold 10's ECGs, so only the record (not the fingerprint) can name 1-8
+    checkpoint = trained_on_store_folds(tmp_path, [10], description=recorded)
+    sampled_from(checkpoint)
+    with pytest.raises(CommandError, match=r"trained on folds 1,2,3,4,5,6,7,8, which include"):
+        run("--generator", "sssd-ecg", "--checkpoint", checkpoint, "--train-folds", "1-6",
+            "--test-folds", "7-8", *TINY)  # fmt: skip
+    run("--generator", "sssd-ecg", "--checkpoint", checkpoint, *TINY)
+    training = RealismEvaluation.objects.get().generator_training
+    assert (training["folds"], training["source"]) == (
+        list(range(1, 9)),
+        "checkpoint training record",
+    )
+    assert training["warning"] == ""
+
+
+def test_a_fingerprint_of_other_folds_leaves_them_unknown_with_a_warning(turing_folds, tmp_path):
+    checkpoint = trained_on_store_folds(tmp_path, [10])  # not the folds train_generator uses
+    sampled_from(checkpoint)
+    errors = io.StringIO()
+    out = run("--generator", "sssd-ecg", "--checkpoint", checkpoint, *TINY, stderr=errors)
+    training = RealismEvaluation.objects.get().generator_training
+    assert training["folds"] is None and training["source"] == "unknown"
+    assert "is not that of the store's real ECGs of folds 1,2,3,4,5,6,7,8" in training["warning"]
+    assert errors.getvalue().startswith("warning: the generator's training folds are unknown")
+    assert "generator training folds: unknown" in out
+
+
+def test_without_a_checkpoint_the_folds_are_unknown_and_the_output_warns(turing_folds):
+    errors = io.StringIO()
+    run("--generator", "sssd-ecg", *TINY, stderr=errors)
+    training = RealismEvaluation.objects.get().generator_training
+    assert training["folds"] is None
+    assert "no checkpoint file of the pool was given" in training["warning"]
+    assert "training folds are unknown" in errors.getvalue()
+
+
+def test_a_checkpoint_without_a_fingerprint_takes_stated_folds(turing_folds, tmp_path):
+    checkpoint = str(tiny_checkpoint(tmp_path / "tiny.pt"))  # records no data fingerprint
+    sampled_from(checkpoint)
+    with pytest.raises(CommandError, match=r"trained on folds 9,10, which include"):
+        run("--generator", "sssd-ecg", "--checkpoint", checkpoint,
+            "--generator-train-folds", "9-10", *TINY)  # fmt: skip
+    allow = ("--generator-train-folds", "9-10", "--allow-generator-test-overlap")
+    out = run("--generator", "sssd-ecg", "--checkpoint", checkpoint, *allow, *TINY)
+    training = RealismEvaluation.objects.get().generator_training
+    assert (training["folds"], training["source"]) == ([9, 10], "stated")
+    assert training["test_overlap_allowed"] == [10]
+    assert "overlaps test folds 10 (allowed explicitly)" in out
+    # the caveat the report and dashboard print beside the figures
+    assert "trained on test fold(s) 10 (overlap allowed)" in training["warning"]
+
+
+def test_a_checkpoint_that_did_not_generate_the_pool_is_refused(turing_folds, tmp_path):
+    checkpoint = str(tiny_checkpoint(tmp_path / "tiny.pt"))
+    with pytest.raises(
+        CommandError, match=r"did not generate this pool: its ECGs name abababababab"
+    ):
+        run("--generator", "sssd-ecg", "--checkpoint", checkpoint, *TINY)
+
+
+def test_a_request_that_cannot_run_is_refused_before_it_is_queued(turing_folds, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # --queue would send it to a worker
+    with pytest.raises(CommandError, match=r"trained on folds 9,10, which include the real"):
+        run("--generator", "sssd-ecg", "--queue", "--generator-train-folds", "9-10", *TINY)
+    with pytest.raises(CommandError, match=r"folds \[8\] are both training and test folds"):
+        run("--generator", "sssd-ecg", "--queue", "--test-folds", "8", *TINY)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from generator.backends.base import get_backend
 from generator.core.leads import einthoven_error
+from generator.core.s4 import S4
 from generator.models import ECG, SamplingJob
 from generator.records.types import EcgRecord
 from generator.sampling_jobs import (
@@ -293,3 +294,20 @@ def test_sample_pool_runs_an_unconditional_backend_without_labels():
                  "--device", "cpu", stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
     fake = ECG.objects.synthetic().get()
     assert fake.scp_codes == {} and fake.conditioning_labels == []
+
+
+def test_a_job_builds_the_kernels_once_and_a_later_worker_reads_them_from_disk(
+    checkpoint, kernel_cache_dir, monkeypatch
+):
+    calls = []
+    original = S4.kernel_spectrum
+    monkeypatch.setattr(S4, "kernel_spectrum", lambda m, n: calls.append(n) or original(m, n))
+    job = sampling_job_run(job_id=make_job(checkpoint).pk)  # three chunks, one backend
+    assert job.done == 5 and len(calls) == 4  # the tiny network's four S4 layers, once
+    assert len(list(kernel_cache_dir.iterdir())) == 1
+    calls.clear()
+    later = make_job(checkpoint, n=2)
+    assert sampling_job_run_chunk(job_id=later.pk, owner="worker-2") == "done"
+    assert len(calls) == 1  # a fresh backend (as in a Celery task): one layer checks the file
+    first, again = (j.ecgs.get(job_index=0).signal() for j in (job, later))
+    np.testing.assert_array_equal(first, again)

@@ -1,6 +1,9 @@
-"""manage.py evaluate_realism --generator ORIGIN [--train-folds 1-8] [--test-folds 10]."""
+"""manage.py evaluate_realism --generator ORIGIN [--train-folds 1-8] [--test-folds 10]
+[--checkpoint CKPT] [--generator-train-folds 1-8] [--allow-generator-test-overlap]."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -8,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from generator.core.realism import RealismError
 from generator.management.commands.screen_pool import parse_fold_list
 from generator.models import RealismEvaluation
-from generator.realism import realism_evaluation
+from generator.realism import realism_evaluation, realism_request_check
 from generator.tasks import evaluate_realism
 
 
@@ -28,6 +31,19 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="folder to save the two classifiers in")
         parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
         parser.add_argument(
+            "--checkpoint",
+            help="the pool's generator checkpoint: its data fingerprint names its training folds",
+        )
+        parser.add_argument(
+            "--generator-train-folds",
+            help="the folds the generator was trained on, when its checkpoint cannot tell",
+        )
+        parser.add_argument(
+            "--allow-generator-test-overlap",
+            action="store_true",
+            help="evaluate even when the generator was trained on a test fold (recorded)",
+        )
+        parser.add_argument(
             "--queue", action="store_true", help="run on the Celery 'gpu' queue instead of here"
         )
 
@@ -42,10 +58,28 @@ class Command(BaseCommand):
             "seed": options["seed"],
             "width": options["width"],
             "min_per_class": options["min_per_class"],
-            "out_dir": options["out"],
+            # absolute, so that a worker started elsewhere uses the same files
+            "out_dir": str(Path(options["out"]).resolve()) if options["out"] else None,
             "device": options["device"],
+            "checkpoint": (
+                str(Path(options["checkpoint"]).resolve()) if options["checkpoint"] else None
+            ),
+            "generator_train_folds": (
+                parse_fold_list(options["generator_train_folds"], "--generator-train-folds")
+                if options["generator_train_folds"]
+                else None
+            ),
+            "allow_generator_test_overlap": options["allow_generator_test_overlap"],
         }
         if options["queue"] and not settings.CELERY_TASK_ALWAYS_EAGER:
+            checked = ("train_folds", "test_folds", "sampling_rate", "width", "min_per_class",
+                       "generator_train_folds", "allow_generator_test_overlap")  # fmt: skip
+            try:  # what can be refused here is refused before a worker gets it
+                realism_request_check(**{key: job[key] for key in checked})
+            except RealismError as exc:
+                raise CommandError(str(exc)) from exc
+            if job["checkpoint"] and not Path(job["checkpoint"]).is_file():
+                raise CommandError(f"checkpoint {job['checkpoint']} does not exist")
             result = evaluate_realism.delay(job)
             self.stdout.write(f"queued realism evaluation (task {result.id}) on the gpu queue")
             return
@@ -55,12 +89,16 @@ class Command(BaseCommand):
             evaluation = realism_evaluation(**job)
         except RealismError as exc:
             raise CommandError(str(exc)) from exc
+        warning = evaluation.generator_training.get("warning")
+        if warning:
+            self.stderr.write(self.style.WARNING(f"warning: {warning}"))
         self.stdout.write(describe(evaluation))
 
 
 def describe(evaluation: RealismEvaluation) -> str:
     """The macro metrics of each evaluation, one line each."""
     lines = [f"realism evaluation {evaluation.pk} of {evaluation.generator_key}"]
+    lines.append(f"generator training folds: {training_text(evaluation.generator_training)}")
     for kind in ("tstr", "trts", "trtr"):
         result = evaluation.metrics[kind]
         m = result["macro"]
@@ -69,3 +107,15 @@ def describe(evaluation: RealismEvaluation) -> str:
             f"{m['g_mean']:.3f} (train {result['n_train']}, test {result['n_test']} ECGs)"
         )
     return "\n".join(lines)
+
+
+def training_text(training: dict) -> str:
+    """The generator's training folds and how they are known, in a few words."""
+    folds = training.get("folds")
+    if folds is None:
+        return "unknown" + (f" ({training['warning']})" if training.get("warning") else "")
+    text = f"{','.join(map(str, folds))} ({training['source']})"
+    overlap = training.get("test_overlap_allowed")
+    if overlap:
+        text += f"; overlaps test folds {','.join(map(str, overlap))} (allowed explicitly)"
+    return text

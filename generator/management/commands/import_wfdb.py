@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from django.core.management.base import BaseCommand, CommandError
 
+from generator.core.file_hash import file_sha256
 from generator.management.importing import run_import
-from generator.records.arrays import file_sha256
 from generator.records.types import EcgRecord
 from generator.records.wfdb_reader import read_wfdb_12lead, record_base, segment_10s
 

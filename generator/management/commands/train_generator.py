@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         names = ("ptbxl", "out", "steps", "batch_size", "lr", "labels", "lead_set",
                  "checkpoint_every", "resume", "seed", "tiny", "limit", "device", "train_ssm",
-                 "freeze_present_state", "kernel_mode", "fp32", "ema")  # fmt: skip
+                 "freeze_present_state", "kernel_mode", "fp32", "ema", "log_every")  # fmt: skip
         try:
             result = run_training(argparse.Namespace(**{name: options[name] for name in names}))
         except ValueError as exc:
