@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from django.db import models
 
+from generator.core.realism import unknown_generator_training
 from generator.core.record_files import MAX_ID_LENGTH
 from generator.core.signal_codec import decode_signal
 
@@ -236,16 +237,10 @@ class RealismEvaluation(models.Model):
     def generator_training(self) -> dict:
         """The generator's training folds and how they are known
         (``generator.realism.generator_training``); unknown for older evaluations."""
-        unknown = {
-            "folds": None,
-            "source": "unknown",
-            "checkpoint_sha256": "",
-            "checkpoint_format": "",
-            "data_fingerprint": "",
-            "warning": "the generator's training folds were not checked (an older evaluation)",
-            "test_overlap_allowed": [],
-        }
         recorded = self.settings.get("generator_training")
         if not recorded:
-            return unknown
-        return {**unknown, "warning": "", **recorded}
+            return {
+                **unknown_generator_training(),
+                "warning": "the generator's training folds were not checked (an older evaluation)",
+            }
+        return {**unknown_generator_training(), **recorded}

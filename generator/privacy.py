@@ -9,7 +9,8 @@ latest screen flagged (:func:`flagged_copy_ids`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from django.db import transaction
 from generator.core.dcr import RecordBlocks
 from generator.core.harmonise import HarmonisationSpec, harmonise
 from generator.core.privacy_screen import MIN_REFERENCE, screen_pool
-from generator.core.record_files import RecordFile, RecordFileError, open_record_file
+from generator.core.record_files import RecordFileError, open_record_file
 from generator.models import ECG, PrivacyScreen, ScreenedECG
 
 
@@ -79,8 +80,11 @@ def privacy_screen(
         ECG.objects.synthetic().filter(origin=synthetic_origin), spec, "synthetic"
     )
     if reference_file:
-        ref_set = _open_file(reference_file, file_sampling_rate, file_lead_order)
-        ref = _whole(_harmonised_file(ref_set, spec, block_size))
+        with _as_screen_error():
+            ref_set = open_record_file(
+                reference_file, sampling_rate=file_sampling_rate, lead_order=file_lead_order
+            )
+            ref = np.concatenate(list(ref_set.harmonised(spec, block_size).blocks()))
         reference_source = ref_set.source()
     else:
         _, ref = _stacked(real.filter(strat_fold__in=reference_folds), spec, "reference")
@@ -90,10 +94,12 @@ def privacy_screen(
             "folds": sorted(reference_folds),
         }
     if training_file:
-        train_set = _open_file(training_file, file_sampling_rate, file_lead_order)
-        training = _Training(
-            _harmonised_file(train_set, spec, block_size), train_set.ids, train_set.source(), False
-        )
+        with _as_screen_error():
+            train_set = open_record_file(
+                training_file, sampling_rate=file_sampling_rate, lead_order=file_lead_order
+            )
+            blocks = train_set.harmonised(spec, block_size)
+        training = _Training(blocks, train_set.ids, train_set.source(), False)
     else:
         rows = (
             real.filter(strat_fold__in=training_folds)
@@ -187,24 +193,11 @@ def _store_screen(
     return screen
 
 
-def _open_file(path: str, rate: float | None, lead_order: str) -> RecordFile:
+@contextmanager
+def _as_screen_error() -> Iterator[None]:
+    """A supplied file's problem, found on opening it or reading a block, as a screen error."""
     try:
-        return open_record_file(path, sampling_rate=rate, lead_order=lead_order)
-    except RecordFileError as exc:
-        raise PrivacyScreenError(str(exc)) from exc
-
-
-def _harmonised_file(records: RecordFile, spec: HarmonisationSpec, block_size: int) -> RecordBlocks:
-    try:
-        return records.harmonised(spec, block_size)
-    except RecordFileError as exc:
-        raise PrivacyScreenError(str(exc)) from exc
-
-
-def _whole(records: RecordBlocks) -> np.ndarray:
-    """Every block of ``records`` in one array (a row's error named as a screen error)."""
-    try:
-        return np.concatenate(list(records.blocks()))
+        yield
     except RecordFileError as exc:
         raise PrivacyScreenError(str(exc)) from exc
 

@@ -23,7 +23,9 @@ from generator.core.realism import (
     FitSettings,
     RealismError,
     evaluate_realism,
+    fold_text,
     generator_fold_check,
+    unknown_generator_training,
 )
 from generator.core.realism import settings_dict as realism_settings
 from generator.core.scp import SUPERCLASSES
@@ -79,17 +81,17 @@ def realism_evaluation(
     training["test_overlap_allowed"] = overlap
     if overlap:  # allowed, so every view of the result must carry the caveat
         training["warning"] = (
-            f"the generator was trained on test fold(s) {_folds(overlap)} (overlap allowed): "
+            f"the generator was trained on test fold(s) {fold_text(overlap)} (overlap allowed): "
             f"TSTR and TRTS are scored partly on ECGs it was trained on"
         )
     synthetic = _dataset(f"synthetic ECGs of {synthetic_origin}", pool, spec)
     real_train = _dataset(
-        f"real {real_origin} ECGs of folds {_folds(train_folds)}",
+        f"real {real_origin} ECGs of folds {fold_text(train_folds)}",
         real.filter(strat_fold__in=train_folds),
         spec,
     )
     real_test = _dataset(
-        f"real {real_origin} ECGs of folds {_folds(test_folds)}",
+        f"real {real_origin} ECGs of folds {fold_text(test_folds)}",
         real.filter(strat_fold__in=test_folds),
         spec,
     )
@@ -171,8 +173,7 @@ def generator_training(
     checkpoint, another training set) and must agree when it can. Otherwise ``folds`` is
     None and ``warning`` says why."""
     named = sorted(set(pool.values_list("checkpoint_sha256", flat=True)) - {""})
-    record = {"folds": None, "source": "unknown", "checkpoint_sha256": "",
-              "checkpoint_format": "", "data_fingerprint": "", "warning": ""}  # fmt: skip
+    record = unknown_generator_training()
     if checkpoint:
         try:
             loaded = load_checkpoint(checkpoint)
@@ -203,7 +204,7 @@ def generator_training(
             reason = (
                 f"checkpoint {name} records the data fingerprint "
                 f"{loaded.data_fingerprint[:12]}, which is not that of the store's real ECGs "
-                f"of folds {_folds(TRAIN_FOLDS)} (the folds train_generator trains on)"
+                f"of folds {fold_text(TRAIN_FOLDS)} (the folds train_generator trains on)"
             )
     elif named:
         reason = "no checkpoint file of the pool was given to read them from"
@@ -213,8 +214,8 @@ def generator_training(
         stated = sorted(set(stated_folds))
         if record["folds"] is not None and record["folds"] != stated:
             raise RealismError(
-                f"the generator's training folds were stated as {_folds(stated)}, but its "
-                f"checkpoint's data fingerprint is that of folds {_folds(record['folds'])}"
+                f"the generator's training folds were stated as {fold_text(stated)}, but its "
+                f"checkpoint names folds {fold_text(record['folds'])} ({record['source']})"
             )
         if record["folds"] is None:
             record.update(folds=stated, source="stated")
@@ -248,10 +249,6 @@ def _store_fingerprint(real, folds: Sequence[int], model: SSSDConfig) -> str | N
         return None
     digest.update(encode_label_sets(label_sets, model.label_vocabulary).tobytes())
     return digest.hexdigest()
-
-
-def _folds(folds: Sequence[int]) -> str:
-    return ",".join(str(f) for f in sorted(folds))
 
 
 def _dataset(name: str, rows, spec: HarmonisationSpec) -> Dataset:

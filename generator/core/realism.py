@@ -189,16 +189,31 @@ def generator_fold_check(
     overlap = sorted(set(generator_folds) & set(test_folds))
     if overlap and not allow_overlap:
         raise RealismError(
-            f"the generator was trained on folds {_fold_text(generator_folds)}, which include "
-            f"the real test fold(s) {_fold_text(overlap)}: TSTR would be scored on ECGs the "
+            f"the generator was trained on folds {fold_text(generator_folds)}, which include "
+            f"the real test fold(s) {fold_text(overlap)}: TSTR would be scored on ECGs the "
             f"generator has seen; choose test folds it was not trained on (or allow the "
             f"overlap explicitly)"
         )
     return overlap
 
 
-def _fold_text(folds: Sequence[int]) -> str:
+def fold_text(folds: Sequence[int]) -> str:
+    """Folds as written in messages: ascending, comma separated (``1,2,3``)."""
     return ",".join(str(f) for f in sorted(set(folds)))
+
+
+def unknown_generator_training() -> dict:
+    """The record of a generator whose training folds are not known (yet): the fields an
+    evaluation stores under ``settings["generator_training"]``, all empty."""
+    return {
+        "folds": None,
+        "source": "unknown",
+        "checkpoint_sha256": "",
+        "checkpoint_format": "",
+        "data_fingerprint": "",
+        "warning": "",
+        "test_overlap_allowed": [],
+    }
 
 
 def settings_dict(config: ClassifierConfig, settings: FitSettings) -> dict:
