@@ -63,19 +63,14 @@ def release_state(model: SSSDECG) -> dict[str, torch.Tensor]:
     """A state of the release's architecture (multi-hot labels, its leads) sharing ``model``'s
     tensors where the shapes agree; random elsewhere (building a second model takes long)."""
     config = GeneratorConfig.paper(label_variant="sssd", lead_set="sssd")
-    shapes = {name: t.shape for name, t in _skeleton(config).state_dict().items()}
+    with torch.device("meta"):  # shapes only, as load_checkpoint builds it
+        skeleton = SSSDECG(config.model)
+    shapes = {name: t.shape for name, t in skeleton.state_dict().items()}
     own = model.state_dict()
     return {
         name: own[name] if name in own and own[name].shape == shape else torch.randn(shape)
         for name, shape in shapes.items()
     }
-
-
-def _skeleton(config: GeneratorConfig) -> SSSDECG:
-    from generator.core.checkpoint import _OnMeta  # the meta build load_checkpoint uses
-
-    with _OnMeta(), torch.device("meta"):
-        return SSSDECG(config.model)
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.overrides import TorchFunctionMode
 
 from generator.core.config import ConfigError, GeneratorConfig, SSSDConfig
 from generator.core.ema import WeightAverage
@@ -191,7 +190,7 @@ def _build(config: GeneratorConfig, state: dict[str, torch.Tensor], path: Path) 
 @functools.lru_cache(maxsize=4)
 def _skeleton(config: SSSDConfig) -> SSSDECG:
     """The network of ``config`` on the meta device, copied by every load of that config."""
-    with _OnMeta(), torch.device("meta"):
+    with torch.device("meta"):
         return SSSDECG(config)
 
 
@@ -200,23 +199,3 @@ def _fit(value: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     if not isinstance(value, torch.Tensor) or value.shape != like.shape:
         return value  # load_state_dict reports the mismatch
     return value.to(like.dtype).contiguous()
-
-
-def _on_meta(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value if value.is_meta else value.to("meta")
-    if isinstance(value, list | tuple):  # e.g. torch.cat's tensors; nothing nests deeper
-        return type(value)(_on_meta(item) for item in value)
-    return value
-
-
-class _OnMeta(TorchFunctionMode):
-    """Move every tensor a torch call takes or returns to the meta device.
-
-    ``torch.device("meta")`` covers factory functions; this covers tensors made from numpy
-    arrays (the HiPPO matrices) so that no computation during construction touches data.
-    """
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = {name: _on_meta(value) for name, value in (kwargs or {}).items()}
-        return _on_meta(func(*_on_meta(args), **kwargs))

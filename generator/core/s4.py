@@ -79,7 +79,9 @@ class S4Kernel(nn.Module):
         self.kernel_mode = config.kernel_mode
         half = config.d_state // 2
         hippo = hippo_legs_dplr(config.d_state)
-        w, p, b = (torch.from_numpy(x) for x in (hippo.w, hippo.p, hippo.b))
+        # on the default device: the meta device when a checkpoint is loaded into shapes
+        device = torch.get_default_device()
+        w, p, b = (torch.as_tensor(x, device=device) for x in (hippo.w, hippo.p, hippo.b))
         log_dt = torch.rand(features, dtype=torch.float64) * (
             math.log(config.dt_max) - math.log(config.dt_min)
         ) + math.log(config.dt_min)
@@ -87,8 +89,9 @@ class S4Kernel(nn.Module):
         b = b.expand(1, features, half)
         p = p.expand(1, features, half)
         c = torch.randn(channels, features, half, dtype=torch.complex128)
-        # Store C~ = C (I - dA^L): the kernel is then exactly the first L taps (S4's trick).
-        c = _length_corrected(c, hippo, log_dt.exp(), config.lmax)
+        if device.type != "meta":  # shapes only for stored weights: nothing to compute
+            # Store C~ = C (I - dA^L): the kernel is then exactly the first L taps (S4's trick).
+            c = _length_corrected(c, hippo, log_dt.exp(), config.lmax)
         self.C = nn.Parameter(torch.view_as_real(c.to(torch.complex64)).contiguous())
         ssm = {
             "log_dt": log_dt.float(),
