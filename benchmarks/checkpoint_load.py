@@ -1,19 +1,25 @@
 """Benchmark loading a paper-size SSSD-ECG checkpoint and its S4 kernel cache.
 
 Writes a paper-configuration checkpoint (random weights) in a temporary folder in both
-formats (native and the SSSD-ECG release's) and prints, side by side, a plain
-``torch.load`` of the file, ``load_checkpoint`` (the first load of a configuration in the
-process, then later ones) and the baseline it replaced (build the
-model with its full initialisation, then copy the weights in), with their ratios to the
-plain load; then the S4 kernel spectra computed from the weights vs read from the disk cache.
+formats (native and the SSSD-ECG release's) and prints, side by side with a plain
+``torch.load`` of the same file and their ratios to it:
 
-    python benchmarks/checkpoint_load.py [--repeats 3] [--no-baseline]
+- in a fresh Python process (what a ``sample_pool`` command or a worker's first job pays:
+  torch imported, nothing loaded yet), median of ``--processes`` runs;
+- in a warm process: the first ``load_checkpoint`` of the file (its SHA-256 computed beside
+  the load) and later ones (the digest of an unchanged file is remembered);
+- the baseline this replaced (build the model with its full initialisation, then copy);
+
+then the S4 kernel spectra computed from the weights vs read from the disk cache.
+
+    python benchmarks/checkpoint_load.py [--repeats 3] [--processes 5] [--no-baseline]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generator.core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from generator.core.config import GeneratorConfig  # noqa: E402
+from generator.core.file_hash import SETTLED_SECONDS, forget_remembered_digests  # noqa: E402
 from generator.core.kernel_cache import KernelCacheKey, kernel_spectra  # noqa: E402
 from generator.core.network import SSSDECG  # noqa: E402
 from generator.core.release_format import (  # noqa: E402
@@ -73,11 +80,37 @@ def release_state(model: SSSDECG) -> dict[str, torch.Tensor]:
     }
 
 
+def fresh_process_seconds(how: str, path: Path, processes: int) -> float:
+    """Median wall time of one load (``torch`` or ``checkpoint``) in a new Python process,
+    after its imports, over ``processes`` processes."""
+    times = []
+    for _ in range(processes):
+        child = [sys.executable, str(Path(__file__).resolve()), "--child", how, str(path)]
+        result = subprocess.run(child, capture_output=True, text=True, check=True)
+        times.append(float(result.stdout.split()[-1]))
+    return statistics.median(times)
+
+
+def child(how: str, path: Path) -> None:
+    """Time one load in this (fresh) process and print the seconds."""
+    started = time.perf_counter()
+    if how == "torch":
+        torch.load(path, map_location="cpu", weights_only=True)
+    else:
+        load_checkpoint(path)
+    print(f"{time.perf_counter() - started:.6f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--processes", type=int, default=5, help="fresh processes per load")
     parser.add_argument("--no-baseline", action="store_true", help="skip the slow old load")
+    parser.add_argument("--child", nargs=2, metavar=("HOW", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return
     config = GeneratorConfig.paper()
     torch.manual_seed(0)
     started = time.perf_counter()
@@ -86,7 +119,8 @@ def main() -> None:
     print(
         f"SSSD-ECG paper configuration, {sum(p.numel() for p in model.parameters()):,} "
         f"parameters (torch {torch.__version__}, {torch.get_num_threads()} threads); "
-        f"full initialisation {initialise:.2f} s; median of {args.repeats}"
+        f"full initialisation {initialise:.2f} s; median of {args.repeats} loads in a warm "
+        f"process, of {args.processes} fresh processes"
     )
     with tempfile.TemporaryDirectory() as folder:
         native = Path(folder) / "native.pt"
@@ -94,22 +128,32 @@ def main() -> None:
         release = Path(folder) / "100000.pkl"
         state = native_to_release(release_state(model), config.model.signal_length)
         torch.save({"model_state_dict": state, "optimizer_state_dict": {}}, release)
+        time.sleep(SETTLED_SECONDS)  # files just written are hashed on every load
         print(
-            f"{'format':<8} {'MB':>6} | {'torch.load':>10} | {'first load_checkpoint':>21} "
-            f"{'ratio':>6} | {'later loads':>11} {'ratio':>6} | {'baseline':>8} {'ratio':>6}"
+            f"{'':<8} {'':>4} | {'fresh process':^26} | {'warm process':^51} |"
+            f" {'baseline':^15}\n"
+            f"{'format':<8} {'MB':>4} | {'torch.load':>10} {'load':>7} {'ratio':>6} | "
+            f"{'torch.load':>10} {'first load':>10} {'ratio':>6} {'later':>7} {'ratio':>6}"
+            f" | {'load':>7} {'ratio':>6}"
         )
         for name, path in (("native", native), ("release", release)):
+            fresh_plain = fresh_process_seconds("torch", path, args.processes)
+            fresh_load = fresh_process_seconds("checkpoint", path, args.processes)
             plain = seconds(lambda p=path: torch.load(p, map_location="cpu", weights_only=True),
                             args.repeats)  # fmt: skip
-            # the first load of a configuration in a process builds its meta skeleton (and
-            # the very first imports torch internals); later ones copy the skeleton
-            first = seconds(lambda p=path: load_checkpoint(p), 1)
+
+            def first_of_file(p: Path = path) -> None:
+                forget_remembered_digests()  # as if the process had not seen the file
+                load_checkpoint(p)
+
+            first = seconds(first_of_file, args.repeats)
             later = seconds(lambda p=path: load_checkpoint(p), args.repeats)
             old = float("nan") if args.no_baseline else seconds(lambda p=path: baseline_load(p), 1)
             print(
-                f"{name:<8} {path.stat().st_size / 1e6:>6.0f} | {plain:>9.2f}s | "
-                f"{first:>20.2f}s {first / plain:>5.2f}x | {later:>10.2f}s {later / plain:>5.2f}x"
-                f" | {old:>7.2f}s {old / plain:>5.2f}x"
+                f"{name:<8} {path.stat().st_size / 1e6:>4.0f} | {fresh_plain:>9.2f}s "
+                f"{fresh_load:>6.2f}s {fresh_load / fresh_plain:>5.2f}x | {plain:>9.2f}s "
+                f"{first:>9.2f}s {first / plain:>5.2f}x {later:>6.2f}s {later / plain:>5.2f}x"
+                f" | {old:>6.2f}s {old / plain:>5.2f}x"
             )
         checkpoint = load_checkpoint(native)
         key = KernelCacheKey(

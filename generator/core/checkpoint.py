@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +13,8 @@ import torch
 
 from generator.core.config import ConfigError, GeneratorConfig, SSSDConfig
 from generator.core.ema import WeightAverage
-from generator.core.file_hash import file_sha256
+from generator.core.file_hash import remembered_file_sha256
+from generator.core.meta_device import StateMismatch, filled_copy, without_cyclic_gc
 from generator.core.network import SSSDECG
 from generator.core.release_format import (
     config_from_release,
@@ -23,6 +23,8 @@ from generator.core.release_format import (
 )
 
 FORMAT_VERSION = 1
+# What every native checkpoint holds (save_checkpoint writes them all).
+NATIVE_ENTRIES = ("config", "label_vocabulary", "model_state", "step", "data_fingerprint")
 
 
 class CheckpointError(ValueError):
@@ -51,8 +53,9 @@ class LoadedCheckpoint:
 
 
 def checkpoint_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a checkpoint file (what provenance records of it)."""
-    return file_sha256(path)
+    """Hex SHA-256 of a checkpoint file (what provenance records of it), hashed once per
+    process while the file stays the same."""
+    return remembered_file_sha256(path)
 
 
 def save_checkpoint(
@@ -124,26 +127,43 @@ def _load(
         ) from exc
     release = is_release_checkpoint(payload)
     average = None if release or not isinstance(payload, dict) else payload.get("ema")
+    if average is not None and not isinstance(average, dict):
+        raise CheckpointError(f"checkpoint {path}: its moving average is not a map")
     if ema and average is None:
         raise CheckpointError(f"checkpoint {path} holds no moving average of its weights")
     if release:
-        state = payload["model_state_dict"]
-        config = _with_mode(config_from_release(state), kernel_mode)
+        state = _state_dict(payload["model_state_dict"], path)
+        try:
+            config = config_from_release(state)
+        except ValueError as exc:
+            raise CheckpointError(f"checkpoint {path}: {exc}") from exc
+        config = _with_mode(config, kernel_mode)
         model = _build(config, release_to_native(state), path)
-        return LoadedCheckpoint(model.to(device), config, 0, None, "", "", "sssd-ecg-release")
+        return LoadedCheckpoint(_on(model, device), config, 0, None, "", "", "sssd-ecg-release")
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"checkpoint {path} is not a format-{FORMAT_VERSION} checkpoint")
-    config = _with_mode(GeneratorConfig.from_dict(payload["config"]), kernel_mode)
-    if tuple(payload["label_vocabulary"]) != config.model.label_vocabulary:
+    absent = [key for key in NATIVE_ENTRIES if key not in payload]
+    if absent:
+        raise CheckpointError(f"checkpoint {path} lacks {', '.join(absent)}")
+    try:
+        config = GeneratorConfig.from_dict(payload["config"])
+    except ConfigError as exc:
+        raise CheckpointError(f"checkpoint {path}: {exc}") from exc
+    config = _with_mode(config, kernel_mode)
+    vocabulary = payload["label_vocabulary"]
+    if not isinstance(vocabulary, list) or tuple(vocabulary) != config.model.label_vocabulary:
         raise CheckpointError(f"checkpoint {path}: label vocabulary disagrees with its config")
     # the model takes the state's tensors; the average it returns beside stays its own
-    state = {n: v.clone() for n, v in average["state"].items()} if ema else payload["model_state"]
+    if ema:
+        state = {n: v.clone() for n, v in _state_dict(average.get("state"), path).items()}
+    else:
+        state = _state_dict(payload["model_state"], path)
     model = _build(config, state, path)
     return LoadedCheckpoint(
-        model=model.to(device),
+        model=_on(model, device),
         config=config,
-        step=int(payload["step"]),
-        optimizer_state=payload["optimizer_state"],
+        step=_step(payload["step"], path),
+        optimizer_state=payload.get("optimizer_state"),
         data_fingerprint=str(payload["data_fingerprint"]),
         sha256="",  # set by load_checkpoint
         source="native",
@@ -152,6 +172,21 @@ def _load(
         weights="ema" if ema else "trained",
         training_data=payload.get("training_data") or None,
     )
+
+
+def _step(step: object, path: Path) -> int:
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise CheckpointError(f"checkpoint {path}: step {step!r} is not a count of steps")
+    return step
+
+
+def _state_dict(state: object, path: Path) -> dict[str, torch.Tensor]:
+    """``state`` if it is a mapping of names to tensors, else a CheckpointError saying so."""
+    if not isinstance(state, dict) or not all(
+        isinstance(name, str) and isinstance(value, torch.Tensor) for name, value in state.items()
+    ):
+        raise CheckpointError(f"checkpoint {path}: its model state is not a map of named tensors")
+    return state
 
 
 def _with_mode(config: GeneratorConfig, kernel_mode: str | None) -> GeneratorConfig:
@@ -166,36 +201,27 @@ def _with_mode(config: GeneratorConfig, kernel_mode: str | None) -> GeneratorCon
 def _build(config: GeneratorConfig, state: dict[str, torch.Tensor], path: Path) -> SSSDECG:
     """The model of ``config`` holding ``state``, without computing an initialisation first.
 
-    The module tree is built on the meta device (shapes only: the S4 length correction and
-    random initialisation cost ~90% of a paper-size load and would be overwritten; built once
-    per configuration and process, then copied), then the checkpoint's tensors are assigned
-    in place of the meta ones, in the module's dtypes.
+    The module tree is laid out on the meta device once per configuration and process
+    (shapes only: the S4 length correction and random initialisation cost ~90% of a
+    paper-size load and would be overwritten), then copied around the checkpoint's tensors.
     """
-    model = copy.deepcopy(_skeleton(config.model))
-    expected = model.state_dict()
-    fitted = {
-        name: _fit(value, expected[name]) if name in expected else value
-        for name, value in state.items()
-    }
     try:
-        model.load_state_dict(fitted, assign=True)
-    except RuntimeError as exc:
+        model = filled_copy(_skeleton(config.model), state)
+    except StateMismatch as exc:
         raise CheckpointError(f"checkpoint {path} does not fit its configuration: {exc}") from exc
     unset = [name for name, t in (*model.named_parameters(), *model.named_buffers()) if t.is_meta]
     if unset:  # only a tensor outside the state dict; none exists today
         raise CheckpointError(f"checkpoint {path} leaves {', '.join(unset)} without values")
-    return model
+    return model  # type: ignore[return-value]
+
+
+def _on(model: SSSDECG, device: str | torch.device) -> SSSDECG:
+    """``model`` on ``device`` (loaded on the CPU; moving it there would walk every module)."""
+    return model if torch.device(device).type == "cpu" else model.to(device)
 
 
 @functools.lru_cache(maxsize=4)
 def _skeleton(config: SSSDConfig) -> SSSDECG:
     """The network of ``config`` on the meta device, copied by every load of that config."""
-    with torch.device("meta"):
+    with torch.device("meta"), without_cyclic_gc():
         return SSSDECG(config)
-
-
-def _fit(value: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """``value`` in ``like``'s dtype and contiguous, as a copying load would store it."""
-    if not isinstance(value, torch.Tensor) or value.shape != like.shape:
-        return value  # load_state_dict reports the mismatch
-    return value.to(like.dtype).contiguous()

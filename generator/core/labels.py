@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from generator.core import meta_device
+
 
 class LabelError(ValueError):
     """A label set that does not fit the model's vocabulary."""
@@ -32,7 +34,7 @@ class MultiHotLabelEmbedding(nn.Module):
 
     def __init__(self, num_labels: int, dim: int) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(num_labels, dim))
+        self.weight = nn.Parameter(meta_device.randn(num_labels, dim))
 
     def forward(self, labels: Tensor) -> Tensor:
         """labels: (B, K) multi-hot -> (B, dim)."""
@@ -51,7 +53,7 @@ class TwoStateLabelEmbedding(nn.Module):
     def __init__(self, num_labels: int, dim: int, *, freeze_present_state: bool = False) -> None:
         super().__init__()
         self.freeze_present_state = freeze_present_state
-        states = torch.randn(num_labels, 2, dim)
+        states = meta_device.randn(num_labels, 2, dim)
         if freeze_present_state:
             states[:, 1] = 0.0
         self.state_embeddings = nn.Parameter(states)

@@ -12,10 +12,11 @@ from contextlib import contextmanager
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.parametrizations import weight_norm
+from torch.nn.utils import parametrize
 
 from generator.core.config import SSSDConfig
 from generator.core.labels import build_label_embedding
+from generator.core.pointwise import PointwiseConv1d
 from generator.core.s4 import S4, S4Layer
 
 
@@ -28,10 +29,34 @@ def diffusion_step_embedding(steps: Tensor, dim: int) -> Tensor:
     return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
 
 
+class WeightNorm(nn.Module):
+    """Weight normalisation as a parametrisation: ``weight = g * v / ||v||``, the norm taken
+    over every dimension but the first (what ``torch.nn.utils.parametrizations.weight_norm``
+    computes, under the same state names ``parametrizations.weight.original0/1``).
+
+    On the meta device the split is shapes only: torch's own computes the norm there through
+    its Python reference ops, whose first call imports ``torch._dynamo`` (about 1 s of every
+    checkpoint load in a fresh process).
+    """
+
+    def forward(self, weight_g: Tensor, weight_v: Tensor) -> Tensor:
+        return torch._weight_norm(weight_v, weight_g, 0)
+
+    def right_inverse(self, weight: Tensor) -> tuple[Tensor, Tensor]:
+        if weight.is_meta:
+            return weight.new_empty((weight.shape[0],) + (1,) * (weight.dim() - 1)), weight
+        return torch.norm_except_dim(weight, 2, 0), weight
+
+
 def _weight_normed_conv(c_in: int, c_out: int, kernel_size: int) -> nn.Conv1d:
     # The release also called kaiming_normal_ on the derived weight, which weight norm
     # recomputes on every forward; the default init of v is what it effectively used.
-    return weight_norm(nn.Conv1d(c_in, c_out, kernel_size, padding=(kernel_size - 1) // 2))
+    if kernel_size == 1:
+        conv: nn.Conv1d = PointwiseConv1d(c_in, c_out)
+    else:
+        conv = nn.Conv1d(c_in, c_out, kernel_size, padding=(kernel_size - 1) // 2)
+    parametrize.register_parametrization(conv, "weight", WeightNorm(), unsafe=True)
+    return conv
 
 
 class Conv(nn.Module):
@@ -50,7 +75,7 @@ class ZeroConv1d(nn.Module):
 
     def __init__(self, c_in: int, c_out: int) -> None:
         super().__init__()
-        self.conv = nn.Conv1d(c_in, c_out, kernel_size=1)
+        self.conv = PointwiseConv1d(c_in, c_out)
         nn.init.zeros_(self.conv.weight)
         nn.init.zeros_(self.conv.bias)
 

@@ -20,7 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from generator.core import meta_device
 from generator.core.config import S4Config
+from generator.core.pointwise import PointwiseConv1d
 
 # Attribute names of the state-space parameters that get their own optimiser group.
 SSM_PARAMETER_NAMES: frozenset[str] = frozenset({"log_dt", "w", "B", "P", "Q"})
@@ -81,15 +83,21 @@ class S4Kernel(nn.Module):
         hippo = hippo_legs_dplr(config.d_state)
         # on the default device: the meta device when a checkpoint is loaded into shapes
         device = torch.get_default_device()
-        w, p, b = (torch.as_tensor(x, device=device) for x in (hippo.w, hippo.p, hippo.b))
-        log_dt = torch.rand(features, dtype=torch.float64) * (
-            math.log(config.dt_max) - math.log(config.dt_min)
-        ) + math.log(config.dt_min)
+        w, p, q, b = (
+            torch.as_tensor(x, device=device) for x in (hippo.w, hippo.p, hippo.p.conj(), hippo.b)
+        )
         w = w.expand(features, half)
         b = b.expand(1, features, half)
         p = p.expand(1, features, half)
-        c = torch.randn(channels, features, half, dtype=torch.complex128)
-        if device.type != "meta":  # shapes only for stored weights: nothing to compute
+        q = q.expand(1, features, half)
+        if meta_device.on_meta_device():  # shapes only for stored weights: nothing to draw
+            log_dt = torch.empty(features, dtype=torch.float64)
+            c = torch.empty(channels, features, half, dtype=torch.complex128)
+        else:
+            log_dt = torch.rand(features, dtype=torch.float64) * (
+                math.log(config.dt_max) - math.log(config.dt_min)
+            ) + math.log(config.dt_min)
+            c = torch.randn(channels, features, half, dtype=torch.complex128)
             # Store C~ = C (I - dA^L): the kernel is then exactly the first L taps (S4's trick).
             c = _length_corrected(c, hippo, log_dt.exp(), config.lmax)
         self.C = nn.Parameter(torch.view_as_real(c.to(torch.complex64)).contiguous())
@@ -98,7 +106,7 @@ class S4Kernel(nn.Module):
             "w": torch.view_as_real(w.to(torch.complex64)).contiguous(),
             "B": torch.view_as_real(b.to(torch.complex64)).contiguous(),
             "P": torch.view_as_real(p.to(torch.complex64)).contiguous(),
-            "Q": torch.view_as_real(p.conj().to(torch.complex64)).contiguous(),
+            "Q": torch.view_as_real(q.to(torch.complex64)).contiguous(),
         }
         for name, value in ssm.items():
             if config.train_ssm:
@@ -162,9 +170,9 @@ class S4(nn.Module):
     def __init__(self, features: int, config: S4Config) -> None:
         super().__init__()
         self.bidirectional = config.bidirectional
-        self.D = nn.Parameter(torch.randn(1, features))
+        self.D = nn.Parameter(meta_device.randn(1, features))
         self.kernel = S4Kernel(features, 2 if config.bidirectional else 1, config)
-        self.output_linear = nn.Conv1d(features, features, kernel_size=1)
+        self.output_linear = PointwiseConv1d(features, features)
         self._cached_kernel: tuple[int, Tensor] | None = None
 
     def kernel_spectrum(self, length: int) -> Tensor:

@@ -22,6 +22,7 @@ from generator.core.diffusion import (
 from generator.core.labels import encode_label_sets
 from generator.core.leads import twelve_from_generated
 from generator.core.network import SSSDECG
+from generator.core.pointwise import PointwiseConv1d
 
 SAMPLERS: tuple[str, ...] = ("ddpm", "ddim")
 
@@ -113,11 +114,16 @@ def _plain_conv(conv: nn.Conv1d) -> nn.Conv1d:
     A new module, not ``remove_parametrizations``: that edits the parametrised class, which
     modules copied from one checkpoint skeleton share.
     """
-    plain = nn.Conv1d(
-        conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
-        padding=conv.padding, dilation=conv.dilation, groups=conv.groups,
-        bias=conv.bias is not None, device="meta",
-    )  # fmt: skip
+    if isinstance(conv, PointwiseConv1d):
+        plain: nn.Conv1d = PointwiseConv1d(
+            conv.in_channels, conv.out_channels, bias=conv.bias is not None, device="meta"
+        )
+    else:
+        plain = nn.Conv1d(
+            conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
+            padding=conv.padding, dilation=conv.dilation, groups=conv.groups,
+            bias=conv.bias is not None, device="meta",
+        )  # fmt: skip
     plain.weight = nn.Parameter(conv.weight.detach().clone(), requires_grad=False)
     plain.bias = conv.bias
     return plain

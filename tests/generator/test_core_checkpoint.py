@@ -143,3 +143,36 @@ def test_a_state_that_does_not_fit_is_a_checkpoint_error(tmp_path, change):
     torch.save(payload, path)
     with pytest.raises(CheckpointError, match="does not fit its configuration"):
         load_checkpoint(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("non-tensor", "not a map of named tensors"),
+        ("number-key", "not a map of named tensors"),
+        ("no-step", "lacks step"),
+        ("bad-step", "is not a count of steps"),
+        ("bad-config", "not a generator configuration"),
+        ("bad-average", "moving average is not a map"),
+    ],
+)
+def test_a_malformed_checkpoint_is_a_checkpoint_error_naming_the_problem(tmp_path, change, message):
+    config = GeneratorConfig.tiny(signal_length=48)
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, SSSDECG(config.model), config)
+    payload = torch.load(path, weights_only=True)
+    if change == "non-tensor":
+        payload["model_state"]["init_conv.0.conv.bias"] = [0.0]
+    elif change == "number-key":
+        payload["model_state"][7] = torch.zeros(1)
+    elif change == "no-step":
+        del payload["step"]
+    elif change == "bad-step":
+        payload["step"] = "many"
+    elif change == "bad-config":
+        payload["config"] = {"model": {}}
+    else:
+        payload["ema"] = [1, 2]
+    torch.save(payload, path)
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(path)
