@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import numpy as np
 import pytest
@@ -175,4 +176,44 @@ def test_a_malformed_checkpoint_is_a_checkpoint_error_naming_the_problem(tmp_pat
         payload["ema"] = [1, 2]
     torch.save(payload, path)
     with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(path)
+
+
+def test_a_checkpoint_replaced_while_it_loads_is_an_error(tmp_path, monkeypatch):
+    from generator.core import checkpoint
+
+    config = GeneratorConfig.tiny(signal_length=48)
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, SSSDECG(config.model), config)
+    other = tmp_path / "other.pt"
+    save_checkpoint(other, _randomised(config), config, step=3)
+    load = checkpoint._load
+
+    def replaced_meanwhile(*args):
+        loaded = load(*args)
+        os.replace(other, path)  # e.g. training writing its next checkpoint
+        return loaded
+
+    monkeypatch.setattr(checkpoint, "_load", replaced_meanwhile)
+    with pytest.raises(CheckpointError, match="changed while it was loaded"):
+        load_checkpoint(path)
+    monkeypatch.setattr(checkpoint, "_load", load)
+    assert load_checkpoint(path).step == 3
+
+
+def test_a_checkpoint_removed_while_it_loads_is_an_error(tmp_path, monkeypatch):
+    from generator.core import checkpoint
+
+    config = GeneratorConfig.tiny(signal_length=48)
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, SSSDECG(config.model), config)
+    load = checkpoint._load
+
+    def removed_meanwhile(*args):
+        loaded = load(*args)
+        path.unlink()
+        return loaded
+
+    monkeypatch.setattr(checkpoint, "_load", removed_meanwhile)
+    with pytest.raises(CheckpointError, match="cannot be read"):
         load_checkpoint(path)
