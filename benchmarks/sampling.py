@@ -5,7 +5,8 @@ once to a temporary folder) and times a few denoising steps two ways, side by si
 
 - baseline: the network called on the whole batch with the weight norm recomputed every
   call (the sampler before micro-batching and weight caching; S4 kernels cached in both);
-- sampler: the network as ``generator.core.sampling.generate`` calls it;
+- sampler: the network as ``generator.core.sampling.generate`` calls it; one more call is
+  timed per convolution and linear layer, splitting it into matrix products and the rest;
 - compiled: the same after ``compile_for_sampling`` (``sample_pool --compile``); its
   one-off compile time is printed apart.
 
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from torch import nn
 from torch.nn.utils import parametrize
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -95,6 +97,33 @@ def counted_flops(model: SSSDECG, device: torch.device) -> int:
     return counter.get_total_flops()
 
 
+def seconds_in_products(
+    model: SSSDECG, action: Callable[[], object], device: torch.device
+) -> float:
+    """Wall time one ``action()`` spends inside the network's convolutions and linear layers
+    (the matrix products the bound counts), timed around each of those modules' calls."""
+    spent = [0.0]
+    started: list[float] = []
+
+    def before(module: nn.Module, args: object) -> None:
+        _sync(device)
+        started.append(time.perf_counter())
+
+    def after(module: nn.Module, args: object, output: object) -> None:
+        _sync(device)
+        spent[0] += time.perf_counter() - started.pop()
+
+    products = [m for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Linear))]
+    handles = [h for m in products for h in (m.register_forward_pre_hook(before),
+                                             m.register_forward_hook(after))]  # fmt: skip
+    try:
+        action()
+    finally:
+        for handle in handles:
+            handle.remove()
+    return spent[0]
+
+
 def peak_memory_mb(device: torch.device) -> float:
     """Peak memory of this process so far: GPU memory allocated on CUDA, else peak RSS."""
     if device.type == "cuda":
@@ -122,6 +151,7 @@ def measure(checkpoint: Path, batch: int, steps: int, device: torch.device) -> d
             torch.cuda.reset_peak_memory_stats(device)
         with parametrize.cached():
             sampler_s = seconds_per_call(lambda: denoise(*inputs), device, repeats)
+            products_s = seconds_in_products(model, lambda: denoise(*inputs), device)
         sampler_peak = peak_memory_mb(device)
         baseline_s = seconds_per_call(lambda: model(*inputs), device, repeats)
         baseline_peak = peak_memory_mb(device)
@@ -137,6 +167,7 @@ def measure(checkpoint: Path, batch: int, steps: int, device: torch.device) -> d
         "batch": batch,
         "micro_batch": micro_batch_size(model.config, device, batch),
         "sampler_s": sampler_s,
+        "products_s": products_s,
         "baseline_s": baseline_s,
         "compiled_s": compiled_s,
         "compile_s": compile_s,
@@ -177,7 +208,8 @@ def print_table(rows: list[dict], device: str) -> None:
     )
     header = (
         f"{'batch':>5} {'micro':>5} | {'base s/step':>11} {'s/step':>7} {'s/ECG':>6} "
-        f"{'ratio':>5} | {'compiled s/step':>15} {'s/ECG':>6} {'ratio':>5} | "
+        f"{'ratio':>5} {'products':>8} {'rest':>6} | {'compiled s/step':>15} {'s/ECG':>6} "
+        f"{'ratio':>5} | "
         f"{'GFLOP/ECG':>9} {'GEMM GFLOP/s':>12} {'bound s/ECG':>11} | "
         f"{'base MB':>7} {'peak MB':>7}"
     )
@@ -186,14 +218,20 @@ def print_table(rows: list[dict], device: str) -> None:
     for row in rows:
         bound = row["flops_per_ecg"] / row["gemm_flops"]
         eager, compiled = row["sampler_s"] / row["batch"], row["compiled_s"] / row["batch"]
+        products = row["products_s"] / row["batch"]
         print(
             f"{row['batch']:>5} {row['micro_batch']:>5} | {row['baseline_s']:>11.3f} "
-            f"{row['sampler_s']:>7.3f} {eager:>6.3f} {eager / bound:>5.2f} | "
+            f"{row['sampler_s']:>7.3f} {eager:>6.3f} {eager / bound:>5.2f} "
+            f"{products:>8.3f} {eager - products:>6.3f} | "
             f"{row['compiled_s']:>15.3f} {compiled:>6.3f} {compiled / bound:>5.2f} | "
             f"{row['flops_per_ecg'] / 1e9:>9.2f} {row['gemm_flops'] / 1e9:>12.1f} "
             f"{bound:>11.3f} | {row['baseline_peak_mb']:>7.0f} {row['sampler_peak_mb']:>7.0f}"
         )
-    print("ratio: seconds per ECG-step over the bound (counted FLOPs / GEMM rate)")
+    print(
+        "ratio: seconds per ECG-step over the bound (counted FLOPs / GEMM rate); products: "
+        "s/ECG inside convolutions and linear layers in one more sampler call (timed per "
+        "module), rest: FFTs, elementwise work and the rest of s/ECG"
+    )
 
 
 def main() -> None:
