@@ -13,7 +13,7 @@ import torch
 
 from generator.core.config import ConfigError, GeneratorConfig, SSSDConfig
 from generator.core.ema import WeightAverage
-from generator.core.file_hash import remembered_file_sha256
+from generator.core.file_hash import file_identity, remembered_file_sha256
 from generator.core.meta_device import StateMismatch, filled_copy, without_cyclic_gc
 from generator.core.network import SSSDECG
 from generator.core.release_format import (
@@ -108,23 +108,17 @@ def load_checkpoint(
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
-        before = _version(path)
+        before = file_identity(path)
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(checkpoint_sha256, path)  # hashed while the weights load
             loaded = _load(path, device, kernel_mode, ema)
             loaded.sha256 = digest.result()
-        changed = _version(path) != before  # then the digest may not be of the loaded bytes
+        changed = file_identity(path) != before  # then the digest may not be of the loaded bytes
     except OSError as exc:  # removed or unreadable while it was loaded
         raise CheckpointError(f"checkpoint {path} cannot be read ({exc.strerror})") from exc
     if changed:
         raise CheckpointError(f"checkpoint {path} changed while it was loaded; load it again")
     return loaded
-
-
-def _version(path: Path) -> tuple[int, ...]:
-    """What a replaced or rewritten file changes: inode, size, modification and change time."""
-    status = path.stat()
-    return (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
 def _load(

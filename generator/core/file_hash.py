@@ -72,9 +72,18 @@ def _sha256_of(handle: BinaryIO) -> str:
     return digest.hexdigest()
 
 
+def file_identity(path: str | Path) -> tuple[int, ...]:
+    """What changes when the file at ``path`` is replaced or written: device, inode, size,
+    modification and change time."""
+    return _identity_of(os.stat(path))
+
+
 def _identity(handle: BinaryIO) -> tuple[int, ...]:
-    """What changes when a file is written: device, inode, size, mtime and ctime."""
-    status = os.fstat(handle.fileno())
+    """:func:`file_identity` of an open file."""
+    return _identity_of(os.fstat(handle.fileno()))
+
+
+def _identity_of(status: os.stat_result) -> tuple[int, ...]:
     return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
