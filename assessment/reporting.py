@@ -28,7 +28,9 @@ from assessment.reports.charts import DESIGN_COLOURS, DESIGN_TITLES
 from assessment.reports.csv_report import judgments_csv
 from assessment.reports.html_report import render_html_report
 from assessment.reports.json_report import summary_json
-from assessment.reports.realism_section import realism_rows
+from assessment.reports.privacy_section import privacy_table
+from assessment.reports.realism_section import design_title, realism_rows, realism_table
+from assessment.reports.table import Table
 from assessment.stats.frame import validate
 from assessment.stats.summary import random_readers, study_summary
 from generator.privacy import latest_screens, privacy_screen_summary
@@ -238,8 +240,7 @@ class RealismRow:
 
     @property
     def design_title(self) -> str:
-        design = self.values["design"]
-        return DESIGN_TITLES.get(design, design) if design else "no judgments yet"
+        return design_title(self.values["design"])
 
     @property
     def readers_low(self) -> float | None:
@@ -286,6 +287,18 @@ class Dashboard:
     privacy: list[dict]  # study_privacy, as the report shows it
     realism_evaluations: list[dict]  # study_realism's evaluations, as the report's
     realism: list[RealismRow]
+
+    @property
+    def privacy_table(self) -> Table:
+        """The report's privacy table, each screen linked to its staff page."""
+        return privacy_table(
+            self.privacy, lambda pk: reverse("assessment:staff-privacy-screen", args=[pk])
+        )
+
+    @property
+    def realism_table(self) -> Table:
+        """The report's realism table."""
+        return realism_table([row.values for row in self.realism])
 
     @property
     def realism_plotted(self) -> list[RealismRow]:

@@ -1,6 +1,6 @@
-"""The report's machine-realism section: each evaluated generator's TSTR/TRTS/TRTR macro
-metrics (``generator.realism``) beside the physicians' accuracy on its ECGs, as a table
-and a Plotly chart (physicians' accuracy against TSTR AUC), plain data in."""
+"""The machine-realism section of the report and the dashboard: each evaluated generator's
+TSTR/TRTS/TRTR macro metrics (``generator.realism``) beside the physicians' accuracy on its
+ECGs, as a table and a Plotly chart (physicians' accuracy against TSTR AUC), plain data in."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import html
 
 import plotly.graph_objects as go
 
-from assessment.reports.charts import CHANCE_COLOUR, DESIGN_COLOURS
+from assessment.reports.charts import CHANCE_COLOUR, DESIGN_COLOURS, DESIGN_TITLES
+from assessment.reports.table import Cell, Row, Table, number, table_html
 from assessment.stats.summary import random_readers
 
 TITLE = "Machine realism beside the physicians"
@@ -60,42 +61,62 @@ def _human_accuracy(section: dict, study_generators: set[str]) -> dict[str, dict
     return {next(iter(study_generators)): estimate}
 
 
+HEAD = (
+    "design", "generator", "evaluation", "physicians' accuracy [95% CI]", "TSTR AUC",
+    "TSTR F1", "TSTR G-mean", "TRTS AUC", "TRTR AUC",
+)  # fmt: skip
+NOTE = (
+    "A 1-D CNN classifies the five PTB-XL diagnostic superclasses (macro averages over "
+    "classes; F1 and G-mean at probability 0.5). TSTR: trained on the generator's ECGs, "
+    "tested on held-out real ECGs; TRTS: trained on real, tested on synthetic; TRTR (trained "
+    "and tested on real ECGs) is the ceiling. A TSTR AUC near 0.5 means the synthetic ECGs "
+    "carry none of their labels' features; physicians' accuracy near 0.5 means they could "
+    "not tell the sources apart."
+)
+EMPTY = "No realism evaluation of the study's synthetic origins is recorded."
+METRIC_CELLS = (
+    ("tstr_auc", "tstr-auc"), ("tstr_f1", "tstr-f1"), ("tstr_g_mean", "tstr-g-mean"),
+    ("trts_auc", "trts-auc"), ("trtr_auc", "trtr-auc"),
+)  # fmt: skip
+
+
+def realism_table(rows: list[dict]) -> Table:
+    """``realism_rows`` as a table: per design and generator, the readers' accuracy (95% CI)
+    beside the evaluation's macro metrics."""
+    return Table("realism", TITLE, HEAD, tuple(_table_row(row) for row in rows), (NOTE,), EMPTY)
+
+
+def design_title(design: str | None) -> str:
+    """How a row names its design ('no judgments yet' before the first judgment)."""
+    return DESIGN_TITLES.get(design, design) if design else "no judgments yet"
+
+
 def realism_html(rows: list[dict]) -> str:
-    """The table (or a sentence when no generator of the study has been evaluated)."""
-    title = f"<h2>{TITLE}</h2>"
-    if not rows:
-        return title + "<p>No realism evaluation of the study's synthetic origins is recorded.</p>"
-    head = ("design", "generator", "evaluation", "physicians' accuracy [95% CI]",
-            "TSTR AUC", "TSTR F1", "TSTR G-mean", "TRTS AUC", "TRTR AUC")  # fmt: skip
-    body = []
-    for row in rows:
-        low, high = row["readers_ci95"] or (None, None)
-        cells = (
-            row["design"] or "no judgments",
-            row["generator"],
-            row["evaluation"],
-            f"{_num(row['readers_accuracy'])} [{_num(low)}, {_num(high)}]",
-            *(_num(row[key]) for key in ("tstr_auc", "tstr_f1", "tstr_g_mean", "trts_auc")),
-            _num(row["trtr_auc"]),
-        )
-        body.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    header = "".join(f"<th>{html.escape(cell)}</th>" for cell in head)
-    note = (
-        '<p class="note">A 1-D CNN classifies the five PTB-XL diagnostic superclasses '
-        "(macro averages over classes; F1 and G-mean at probability 0.5). TSTR: trained on "
-        "the generator's ECGs, tested on held-out real ECGs; TRTS: trained on real, tested on "
-        "synthetic; TRTR (trained and tested on real ECGs) is the ceiling. A TSTR AUC near "
-        "0.5 means the synthetic ECGs carry none of their labels' features; physicians' "
-        "accuracy near 0.5 means they could not tell the sources apart.</p>"
-    )
-    table = f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    """The table as the exported report shows it, with a caveat for each evaluation whose
+    generator's training folds are unknown or overlap its test folds."""
     warnings = {row["evaluation"]: row for row in rows if row["generator_warning"]}
     caveats = "".join(
         f'<p class="note">Evaluation {row["evaluation"]} ({html.escape(row["generator"])}): '
         f"{html.escape(row['generator_warning'])}.</p>"
         for row in warnings.values()
     )
-    return title + table + caveats + note
+    return table_html(realism_table(rows)) + caveats
+
+
+def _table_row(row: dict) -> Row:
+    low, high = row["readers_ci95"] or (None, None)
+    accuracy = row["readers_accuracy"]
+    readers = "n/a" if accuracy is None else f"{number(accuracy)} [{number(low)}, {number(high)}]"
+    return Row(
+        (
+            Cell(design_title(row["design"])),
+            Cell(row["generator"]),
+            Cell(str(row["evaluation"])),
+            Cell(readers, "readers-accuracy"),
+            *(Cell(number(row[key]), css) for key, css in METRIC_CELLS),
+        ),
+        {"generator": row["generator"], "design": row["design"] or ""},
+    )
 
 
 def realism_chart(rows: list[dict]) -> go.Figure:
@@ -143,7 +164,3 @@ def _bounds(row: dict) -> tuple[float, float]:
     low, high = row["readers_ci95"] or (None, None)
     estimate = row["readers_accuracy"]
     return (estimate if low is None else low, estimate if high is None else high)
-
-
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"

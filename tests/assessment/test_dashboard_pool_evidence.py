@@ -74,7 +74,7 @@ def test_the_dashboard_shows_the_pools_privacy_screen(client_admin, study, setti
     assert f'<td class="mia-auc">{s["mia_auc"]:.3f} [{auc_low:.3f}, {auc_high:.3f}]</td>' in row
     assert f'<td class="training-set">{screen["training_text"]}</td>' in row
     assert f"{s['n_synthetic']} / {s['n_training']} / {s['n_reference']}" in row
-    assert 'id="no-privacy"' not in html
+    assert 'id="no-privacy-screens"' not in html
 
 
 def test_the_dashboard_puts_tstr_beside_the_physicians_accuracy(client_admin, study, settings):
@@ -119,5 +119,5 @@ def test_a_study_without_screens_or_evaluations_says_so(client_admin, small_stor
     study = seed(name="bare", n=6)
     html, dashboard = dashboard_html(client_admin, study, settings)
     assert dashboard.privacy == [] and dashboard.realism == []
-    assert 'id="no-privacy"' in html and 'id="no-realism"' in html
+    assert 'id="no-privacy-screens"' in html and 'id="no-realism"' in html
     assert 'id="realism-plot"' not in html

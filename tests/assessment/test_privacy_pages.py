@@ -146,7 +146,11 @@ def test_the_report_has_a_privacy_section(screen, reader_a):
     assert "Memorisation and privacy screen" in html
     section = html.split("Memorisation and privacy screen")[1]
     flagged = len(flagged_ids(screen))
-    assert f"<td>test-gen</td><td>{screen.pk}</td><td>12 / 8 / 6</td><td>{flagged}</td>" in section
+    day = screen.created_at.date().isoformat()
+    assert (
+        f"<td>test-gen</td><td>{screen.pk} ({day})</td><td>12 / 8 / 6</td>"
+        f'<td class="flagged error">{flagged}</td>'
+    ) in section
     summary = json.loads(study_export(study, "json").content)
     (entry,) = summary["privacy"]
     assert entry["id"] == screen.pk and entry["summary"]["flagged"] == flagged
@@ -155,7 +159,7 @@ def test_the_report_has_a_privacy_section(screen, reader_a):
 def test_a_study_without_a_screen_says_so(small_store, reader_a):
     study = seed("unscreened", n=6, readers=("alice",))
     html = study_export(study, "html").content
-    assert "No privacy screen of the study's synthetic origins is recorded." in html
+    assert "No privacy screen of the study&#x27;s synthetic origins is recorded." in html
 
 
 def test_the_admin_preview_says_how_many_copies_it_left_out(screen, reader_a, client_admin):

@@ -66,7 +66,7 @@ def test_the_report_gives_the_auc_interval_and_the_training_file(file_screen, re
     low, high = s["mia_auc_ci"]
     html = study_export(study, "html").content
     section = html.split("Memorisation and privacy screen")[1]
-    assert f"<td>{s['mia_auc']:.3f} [{low:.3f}, {high:.3f}]</td>" in section
+    assert f'<td class="mia-auc">{s["mia_auc"]:.3f} [{low:.3f}, {high:.3f}]</td>' in section
     assert file_screen.training_source["sha256"] in section
     (entry,) = json.loads(study_export(study, "json").content)["privacy"]
     assert entry["summary"]["mia_auc_ci"] == [low, high]

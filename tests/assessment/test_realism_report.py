@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from assessment.analysis_frames import judgments_frame
 from assessment.reporting import study_export
+from assessment.reports.charts import DESIGN_TITLES
 from assessment.services import EcgPool, study_seed
 from assessment.stats.summary import random_readers, study_summary
 from generator.core.realism_metrics import multilabel_metrics
@@ -68,9 +69,9 @@ def test_the_report_puts_tstr_beside_the_physicians_accuracy(study, evaluation):
     section = html.split("Machine realism beside the physicians")[1]
     low, high = readers["ci95"]
     expected = (
-        f"<td>paired</td><td>sssd-nle</td><td>{evaluation.pk}</td>"
-        f"<td>{readers['estimate']:.3f} [{low:.3f}, {high:.3f}]</td>"
-        f"<td>{evaluation.tstr_auc:.3f}</td>"
+        f"<td>{DESIGN_TITLES['paired']}</td><td>sssd-nle</td><td>{evaluation.pk}</td>"
+        f'<td class="readers-accuracy">{readers["estimate"]:.3f} [{low:.3f}, {high:.3f}]</td>'
+        f'<td class="tstr-auc">{evaluation.tstr_auc:.3f}</td>'
     )
     assert expected in section
     assert 'id="chart-realism"' in html and "TSTR macro ROC-AUC" in html
@@ -78,7 +79,7 @@ def test_the_report_puts_tstr_beside_the_physicians_accuracy(study, evaluation):
 
 def test_a_study_without_an_evaluation_says_so(study):
     html = study_export(study, "html").content
-    assert "No realism evaluation of the study's synthetic origins is recorded." in html
+    assert "No realism evaluation of the study&#x27;s synthetic origins is recorded." in html
     assert 'id="chart-realism"' not in html
 
 
