@@ -11,9 +11,13 @@ once to a temporary folder) and times a few denoising steps two ways, side by si
   one-off compile time is printed apart.
 
 The matmul bound of a step is the FLOPs of its convolutions and linear layers, counted by
-``torch.utils.flop_counter``, divided by the float32 GEMM rate measured in the same process
-(a 2048^3 product, before and after the timing; the faster is used, which makes the bound
-the stricter). FFTs and elementwise work are not counted, so a ratio of 1.0 is out of reach.
+``torch.utils.flop_counter``, divided by the float32 GEMM rate. The rate is probed around
+every timed call (2048^3 products, the median of three just before the call and of three
+just after; the faster is used, which makes the bound the stricter), and each call's time
+is set against its own probe: on a shared host whose speed drifts (2048^3 products from 63
+to 130 GFLOP/s within minutes on one cloud VM), a call and its probe see the same host. A
+row's ratio is the median of its calls' ratios. FFTs and elementwise work are not counted,
+so a ratio of 1.0 is out of reach.
 
     python -m benchmarks.sampling [--device cpu] [--batch-sizes 1,8,32] [--steps 2]
 """
@@ -55,20 +59,35 @@ def gemm_rate(device: torch.device, repeats: int = 5) -> float:
     """Sustained float32 GEMM rate in FLOP/s (median of ``repeats`` 2048^3 products)."""
     a = torch.randn(GEMM_SIZE, GEMM_SIZE, device=device)
     b = torch.randn(GEMM_SIZE, GEMM_SIZE, device=device)
-    return 2 * GEMM_SIZE**3 / seconds_per_call(lambda: a @ b, device, repeats)
+    return 2 * GEMM_SIZE**3 / statistics.median(call_times(lambda: a @ b, device, repeats))
 
 
-def seconds_per_call(action: Callable[[], object], device: torch.device, repeats: int) -> float:
-    """Median wall time of ``repeats`` calls after one warm-up call."""
+def call_times(action: Callable[[], object], device: torch.device, repeats: int) -> list[float]:
+    """Wall time of each of ``repeats`` calls, after one warm-up call."""
     action()
-    times = []
+    return [_timed(action, device) for _ in range(repeats)]
+
+
+def probed_call_times(
+    action: Callable[[], object], device: torch.device, repeats: int
+) -> list[tuple[float, float]]:
+    """(wall time, GEMM FLOP/s probed around it) of each of ``repeats`` calls, after one
+    warm-up call; the probe is the faster of three products before and three after."""
+    action()
+    timed = []
     for _ in range(repeats):
-        _sync(device)
-        started = time.perf_counter()
-        action()
-        _sync(device)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        before = gemm_rate(device, repeats=3)
+        seconds = _timed(action, device)
+        timed.append((seconds, max(before, gemm_rate(device, repeats=3))))
+    return timed
+
+
+def _timed(action: Callable[[], object], device: torch.device) -> float:
+    _sync(device)
+    started = time.perf_counter()
+    action()
+    _sync(device)
+    return time.perf_counter() - started
 
 
 def _sync(device: torch.device) -> None:
@@ -145,15 +164,14 @@ def measure(checkpoint: Path, batch: int, steps: int, device: torch.device) -> d
     kernel_build_s = time.perf_counter() - started
     inputs = step_inputs(model, batch, device)
     denoise = micro_batched(model, micro_batch_size(model.config, device, batch))
-    rates = [gemm_rate(device)]
     with torch.no_grad(), model.use_kernel_cache(spectra):
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
         with parametrize.cached():
-            sampler_s = seconds_per_call(lambda: denoise(*inputs), device, repeats)
+            sampler = probed_call_times(lambda: denoise(*inputs), device, repeats)
             products_s = seconds_in_products(model, lambda: denoise(*inputs), device)
         sampler_peak = peak_memory_mb(device)
-        baseline_s = seconds_per_call(lambda: model(*inputs), device, repeats)
+        baseline_s = statistics.median(call_times(lambda: model(*inputs), device, repeats))
         baseline_peak = peak_memory_mb(device)
         flops_per_ecg = counted_flops(model, device)
         started = time.perf_counter()
@@ -161,22 +179,25 @@ def measure(checkpoint: Path, batch: int, steps: int, device: torch.device) -> d
         denoise(*inputs)  # compiles
         _sync(device)
         compile_s = time.perf_counter() - started
-        compiled_s = seconds_per_call(lambda: denoise(*inputs), device, repeats)
-    rates.append(gemm_rate(device))
+        compiled = probed_call_times(lambda: denoise(*inputs), device, repeats)
     return {
         "batch": batch,
         "micro_batch": micro_batch_size(model.config, device, batch),
-        "sampler_s": sampler_s,
+        "sampler": sampler,
         "products_s": products_s,
         "baseline_s": baseline_s,
-        "compiled_s": compiled_s,
+        "compiled": compiled,
         "compile_s": compile_s,
         "sampler_peak_mb": sampler_peak,
         "baseline_peak_mb": max(sampler_peak, baseline_peak),
-        "gemm_flops": max(rates),
         "flops_per_ecg": flops_per_ecg,
         "kernel_build_s": kernel_build_s,
     }
+
+
+def ratio_to_bound(timed: list[tuple[float, float]], flops_per_call: float) -> float:
+    """Median over calls of the call's time over its bound (FLOPs / its probed GEMM rate)."""
+    return statistics.median(seconds * rate / flops_per_call for seconds, rate in timed)
 
 
 def run_in_child(checkpoint: Path, batch: int, steps: int, device: str) -> dict:
@@ -216,19 +237,24 @@ def print_table(rows: list[dict], device: str) -> None:
     print(header)
     print("-" * len(header))
     for row in rows:
-        bound = row["flops_per_ecg"] / row["gemm_flops"]
-        eager, compiled = row["sampler_s"] / row["batch"], row["compiled_s"] / row["batch"]
-        products = row["products_s"] / row["batch"]
+        batch, flops = row["batch"], row["flops_per_ecg"] * row["batch"]
+        eager = statistics.median(seconds for seconds, _ in row["sampler"]) / batch
+        compiled = statistics.median(seconds for seconds, _ in row["compiled"]) / batch
+        rate = statistics.median(rate for _, rate in row["sampler"] + row["compiled"])
+        products = row["products_s"] / batch
         print(
-            f"{row['batch']:>5} {row['micro_batch']:>5} | {row['baseline_s']:>11.3f} "
-            f"{row['sampler_s']:>7.3f} {eager:>6.3f} {eager / bound:>5.2f} "
+            f"{batch:>5} {row['micro_batch']:>5} | {row['baseline_s']:>11.3f} "
+            f"{eager * batch:>7.3f} {eager:>6.3f} {ratio_to_bound(row['sampler'], flops):>5.2f} "
             f"{products:>8.3f} {eager - products:>6.3f} | "
-            f"{row['compiled_s']:>15.3f} {compiled:>6.3f} {compiled / bound:>5.2f} | "
-            f"{row['flops_per_ecg'] / 1e9:>9.2f} {row['gemm_flops'] / 1e9:>12.1f} "
-            f"{bound:>11.3f} | {row['baseline_peak_mb']:>7.0f} {row['sampler_peak_mb']:>7.0f}"
+            f"{compiled * batch:>15.3f} {compiled:>6.3f} "
+            f"{ratio_to_bound(row['compiled'], flops):>5.2f} | "
+            f"{row['flops_per_ecg'] / 1e9:>9.2f} {rate / 1e9:>12.1f} "
+            f"{row['flops_per_ecg'] / rate:>11.3f} | {row['baseline_peak_mb']:>7.0f} "
+            f"{row['sampler_peak_mb']:>7.0f}"
         )
     print(
-        "ratio: seconds per ECG-step over the bound (counted FLOPs / GEMM rate); products: "
+        "ratio: median over calls of seconds per ECG-step over the bound (counted FLOPs / "
+        "the GEMM rate probed around the call; GEMM and bound columns: medians); products: "
         "s/ECG inside convolutions and linear layers in one more sampler call (timed per "
         "module), rest: FFTs, elementwise work and the rest of s/ECG"
     )
