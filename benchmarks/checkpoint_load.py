@@ -10,9 +10,11 @@ formats (native and the SSSD-ECG release's) and prints, side by side with a plai
   the load) and later ones (the digest of an unchanged file is remembered);
 - the baseline this replaced (build the model with its full initialisation, then copy);
 
-then the S4 kernel spectra computed from the weights vs read from the disk cache.
+then the S4 kernel spectra computed from the weights vs read from the disk cache. The loads
+compared are timed in turn (one of each per round), so that a shared host's drifting speed
+reaches them alike.
 
-    python benchmarks/checkpoint_load.py [--repeats 3] [--processes 5] [--no-baseline]
+    python benchmarks/checkpoint_load.py [--repeats 5] [--processes 5] [--no-baseline]
 """
 
 from __future__ import annotations
@@ -45,12 +47,19 @@ from generator.core.release_format import (  # noqa: E402
 
 def seconds(action: Callable[[], object], repeats: int) -> float:
     """Median wall time of ``repeats`` calls."""
-    times = []
+    return interleaved_seconds({"action": action}, repeats)["action"]
+
+
+def interleaved_seconds(actions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median wall time of each action over ``repeats`` rounds that call every action once,
+    in turn, so that a shared host's drifting speed reaches all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for name, action in actions.items():
+            started = time.perf_counter()
+            action()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def baseline_load(path: Path) -> SSSDECG:
@@ -80,15 +89,21 @@ def release_state(model: SSSDECG) -> dict[str, torch.Tensor]:
     }
 
 
-def fresh_process_seconds(how: str, path: Path, processes: int) -> float:
-    """Median wall time of one load (``torch`` or ``checkpoint``) in a new Python process,
-    after its imports, over ``processes`` processes."""
-    times = []
-    for _ in range(processes):
+def fresh_process_seconds(path: Path, processes: int) -> dict[str, float]:
+    """Median wall time of one load, ``torch`` (a plain ``torch.load``) and ``checkpoint``
+    (``load_checkpoint``), in a new Python process after its imports, over ``processes``
+    processes of each, started in turn."""
+
+    def load_seconds(how: str) -> float:
         child = [sys.executable, str(Path(__file__).resolve()), "--child", how, str(path)]
         result = subprocess.run(child, capture_output=True, text=True, check=True)
-        times.append(float(result.stdout.split()[-1]))
-    return statistics.median(times)
+        return float(result.stdout.split()[-1])
+
+    times: dict[str, list[float]] = {"torch": [], "checkpoint": []}
+    for _ in range(processes):
+        for how, values in times.items():
+            values.append(load_seconds(how))
+    return {how: statistics.median(values) for how, values in times.items()}
 
 
 def child(how: str, path: Path) -> None:
@@ -103,7 +118,7 @@ def child(how: str, path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--processes", type=int, default=5, help="fresh processes per load")
     parser.add_argument("--no-baseline", action="store_true", help="skip the slow old load")
     parser.add_argument("--child", nargs=2, metavar=("HOW", "PATH"), help=argparse.SUPPRESS)
@@ -137,17 +152,22 @@ def main() -> None:
             f" | {'load':>7} {'ratio':>6}"
         )
         for name, path in (("native", native), ("release", release)):
-            fresh_plain = fresh_process_seconds("torch", path, args.processes)
-            fresh_load = fresh_process_seconds("checkpoint", path, args.processes)
-            plain = seconds(lambda p=path: torch.load(p, map_location="cpu", weights_only=True),
-                            args.repeats)  # fmt: skip
+            fresh = fresh_process_seconds(path, args.processes)
+            fresh_plain, fresh_load = fresh["torch"], fresh["checkpoint"]
 
             def first_of_file(p: Path = path) -> None:
                 forget_remembered_digests()  # as if the process had not seen the file
                 load_checkpoint(p)
 
-            first = seconds(first_of_file, args.repeats)
-            later = seconds(lambda p=path: load_checkpoint(p), args.repeats)
+            warm = interleaved_seconds(
+                {
+                    "plain": lambda p=path: torch.load(p, map_location="cpu", weights_only=True),
+                    "first": first_of_file,
+                    "later": lambda p=path: load_checkpoint(p),
+                },
+                args.repeats,
+            )
+            plain, first, later = warm["plain"], warm["first"], warm["later"]
             old = float("nan") if args.no_baseline else seconds(lambda p=path: baseline_load(p), 1)
             print(
                 f"{name:<8} {path.stat().st_size / 1e6:>4.0f} | {fresh_plain:>9.2f}s "
