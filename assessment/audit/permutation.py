@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assessment.audit.crossval import N_REPEATS, Fold, case_splits, fold_scores, scaled_folds
-from assessment.stats.roc import delong_auc
+from assessment.stats.roc import mann_whitney_auc
 
 RANDOM_STATE = 20240612
 # AUCs are ratios of small integers; a permuted AUC this close to the observed one ties.
@@ -94,7 +94,7 @@ def permutation_test(
             if not _same_splits(splits, folds):
                 folds = scaled_folds(x, splits)
         scores = fold_scores(folds, permuted)
-        exceedances += delong_auc(scores, permuted)["auc"] >= observed_auc - _TIE
+        exceedances += mann_whitney_auc(scores, permuted) >= observed_auc - _TIE
         run += 1
     return PermutationOutcome((1 + exceedances) / (1 + run), run, exceedances)
 

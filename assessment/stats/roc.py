@@ -35,6 +35,18 @@ def roc_curve_points(scores: np.ndarray, positive: np.ndarray) -> dict:
     }
 
 
+def mann_whitney_auc(scores: np.ndarray, positive: np.ndarray) -> float:
+    """The AUC alone of finite ``scores`` (ties count 1/2) from one ranking, for callers that
+    need many AUCs and no interval (permutation tests); NaN without both classes."""
+    positive = np.asarray(positive, dtype=bool)
+    m = int(positive.sum())
+    n = len(positive) - m
+    if m == 0 or n == 0:
+        return math.nan
+    ranks = stats.rankdata(np.asarray(scores, dtype=float))
+    return float((ranks[positive].sum() - m * (m + 1) / 2) / (m * n))
+
+
 def delong_auc(scores: np.ndarray, positive: np.ndarray, alpha: float = 0.05) -> dict:
     """AUC (Mann–Whitney, ties count 1/2) with DeLong standard error and Wald CI."""
     scores, positive = _clean(scores, positive)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from assessment.stats.roc import delong_auc, roc_analysis, roc_curve_points
+from assessment.stats.roc import delong_auc, mann_whitney_auc, roc_analysis, roc_curve_points
 
 
 def _ratings(seed: int, size: int = 300):
@@ -21,6 +21,15 @@ def _ratings(seed: int, size: int = 300):
 def test_auc_matches_sklearn_with_ties(seed):
     scores, positive = _ratings(seed)
     assert delong_auc(scores, positive)["auc"] == pytest.approx(roc_auc_score(positive, scores))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_auc_alone_equals_sklearns_and_delongs(seed):
+    scores, positive = _ratings(seed)  # six-level ratings: ties throughout
+    auc = mann_whitney_auc(scores, positive)
+    assert auc == pytest.approx(roc_auc_score(positive, scores), abs=1e-12)
+    assert auc == pytest.approx(delong_auc(scores, positive)["auc"], abs=1e-12)
+    assert math.isnan(mann_whitney_auc(scores, np.ones_like(positive)))
 
 
 def test_curve_points_match_sklearn():
