@@ -24,7 +24,7 @@ from assessment.audit import (
     panel_features,
     svg_traces,
 )
-from assessment.audit.crossval import fit_logistic
+from assessment.audit.crossval import fit_logistic, fit_logistic_batch
 from assessment.audit.permutation import within_case_permutation
 from ecg_render.layout import page_layout
 from ecg_render.options import RenderOptions
@@ -498,3 +498,22 @@ def test_newton_logistic_matches_scikit_learn(n_features, separable):
     weights, intercept = fit_logistic(x, y)
     np.testing.assert_allclose(weights, reference.coef_[0], atol=1e-6)
     assert intercept == pytest.approx(reference.intercept_[0], abs=1e-6)
+
+
+def test_fitting_several_data_sets_at_once_equals_fitting_each():
+    rng = np.random.default_rng(7)
+    sets = []
+    for rows in (31, 40, 36):  # unequal sizes: the shorter ones are padded
+        x = rng.normal(size=(rows, 3))
+        y = rng.random(rows) < 0.5
+        x[y] += 0.5
+        sets.append((x, y))
+    sets.append((sets[0][0], sets[0][0][:, 0] > 0))  # separable: takes more steps
+    batch = fit_logistic_batch([x for x, _ in sets], [y for _, y in sets])
+    for (x, y), (weights, intercept) in zip(sets, batch, strict=True):
+        single_weights, single_intercept = fit_logistic(x, y)
+        reference = LogisticRegression(C=1.0, tol=1e-12, max_iter=10_000).fit(x, y)
+        np.testing.assert_allclose(weights, reference.coef_[0], atol=1e-6)
+        np.testing.assert_allclose(weights, single_weights, atol=1e-9)
+        assert intercept == pytest.approx(single_intercept, abs=1e-9)
+    assert fit_logistic_batch([], []) == []
