@@ -25,6 +25,7 @@ so a ratio of 1.0 is out of reach.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import resource
 import statistics
@@ -57,9 +58,17 @@ GEMM_SIZE = 2048
 
 def gemm_rate(device: torch.device, repeats: int = 5) -> float:
     """Sustained float32 GEMM rate in FLOP/s (median of ``repeats`` 2048^3 products)."""
-    a = torch.randn(GEMM_SIZE, GEMM_SIZE, device=device)
-    b = torch.randn(GEMM_SIZE, GEMM_SIZE, device=device)
+    a, b = _gemm_operands(device)
     return 2 * GEMM_SIZE**3 / statistics.median(call_times(lambda: a @ b, device, repeats))
+
+
+@functools.lru_cache(maxsize=1)
+def _gemm_operands(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The probe's two 2048^2 matrices, drawn once per process (probed around every call)."""
+    return (
+        torch.randn(GEMM_SIZE, GEMM_SIZE, device=device),
+        torch.randn(GEMM_SIZE, GEMM_SIZE, device=device),
+    )
 
 
 def call_times(action: Callable[[], object], device: torch.device, repeats: int) -> list[float]:
