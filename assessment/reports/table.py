@@ -39,7 +39,8 @@ class Table:
 
 
 def table_html(table: Table) -> str:
-    """The table as HTML: the same markup the dashboard's template writes."""
+    """The table as HTML: the same <table> markup the dashboard's template writes (notes
+    styled as the report's, 'note' where the dashboard has 'hint')."""
     title = f"<h2>{html.escape(table.title)}</h2>"
     if not table.rows:
         return f'{title}<p id="no-{table.element_id}">{html.escape(table.empty)}</p>'
