@@ -75,7 +75,7 @@ def validate_answer(
     if rules.asks_source and answer not in rules.choices:
         raise AnswerError("answer", f"choose one of {', '.join(rules.choices)}")
     if not rules.asks_source and answer:
-        raise AnswerError("answer", "this item does not ask whether an ECG is synthetic")
+        raise AnswerError("answer", "this item does not ask for an answer")
     confidence = _scale("confidence", confidence, CONFIDENCE_SCALE, rules.asks_confidence)
     quality = _scale("quality", quality, (1, rules.quality_scale_max), rules.asks_quality)
     if rules.asks_label_consistency and label_consistent is None:

@@ -259,7 +259,8 @@ class StudySeedForm(forms.Form):
     allow_shared_ecgs = forms.BooleanField(
         required=False,
         label="Allow shared ECGs",
-        help_text="admit ECGs the readers have seen in other studies",
+        help_text="admit ECGs the readers have seen in other studies (never those shown "
+        "with their source on one side: practice, attention checks)",
     )
     open_now = forms.BooleanField(required=False, label="open the study now")
 

@@ -407,6 +407,12 @@ class Assignment(models.Model):
         return case.synthetic_ecg_id if shows_synthetic else case.real_ecg_id
 
     @property
+    def reader_phase(self) -> str:
+        """The phase under the name readers see: the unaware phase is 'rating', since
+        nothing shown in it may hint that some of the ECGs are synthetic."""
+        return "rating" if self.phase == self.Phase.UNAWARE else self.phase
+
+    @property
     def right_answer(self) -> str:
         """The right answer to this presentation ('top'/'bottom' or 'real'/'synthetic')."""
         case = self.case

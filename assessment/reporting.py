@@ -24,7 +24,7 @@ from assessment.analysis_frames import (
 )
 from assessment.models import Case, JudgmentRevision, Study
 from assessment.previews import preview_token_of_id
-from assessment.reports.charts import DESIGN_COLOURS, DESIGN_TITLES
+from assessment.reports.charts import DESIGN_COLOURS, DESIGN_TITLES, forest_points
 from assessment.reports.csv_report import judgments_csv
 from assessment.reports.html_report import render_html_report
 from assessment.reports.json_report import summary_json
@@ -428,28 +428,11 @@ def _design_stats(summary: dict, design: str, previews: dict) -> DesignStats:
     detection = first["detection"]
     # The single design reports yes/no detection theory; the paired design a 2AFC d'.
     signal = detection.get("signal_detection", detection)
+    points = forest_points(section, design)
     forest = [
-        ForestRow(
-            reader,
-            entry["round_1"]["accuracy"]["n"],
-            entry["round_1"]["accuracy"]["accuracy"],
-            entry["round_1"]["accuracy"]["ci_low"],
-            entry["round_1"]["accuracy"]["ci_high"],
-        )
-        for reader, entry in section["by_reader"].items()
+        ForestRow(label, n, estimate, low, high, pooled=index == len(points) - 1)
+        for index, (label, n, estimate, (low, high)) in enumerate(points)
     ]
-    pooled = first["reader_averaged"]
-    low, high = pooled.get("ci95") or (None, None)
-    forest.append(
-        ForestRow(
-            "All readers (OR-Hillis)",
-            first["accuracy"]["n"],
-            pooled.get("estimate"),
-            low,
-            high,
-            pooled=True,
-        )
-    )
     return DesignStats(
         design=design,
         title=DESIGN_TITLES[design],

@@ -117,6 +117,7 @@ class ReaderAssignmentSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="token")
     study = serializers.CharField(source="enrolment.study.title")
     enrolment = serializers.CharField(source="enrolment.token")
+    phase = serializers.CharField(source="reader_phase")
     panels = serializers.SerializerMethodField()
     questions = serializers.SerializerMethodField()
     answered = serializers.BooleanField()

@@ -7,7 +7,7 @@ with the same inputs reproduces its cases exactly.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,9 +110,13 @@ def plan_cases(
     n_unaware: int,
     seed: int,
     spare_reals: Sequence[int] = (),
+    keep_blind: Collection[int] = frozenset(),
 ) -> CasePlan:
     """Choose ``n_main`` pairs stratified by superclass, then practice and unaware pairs from
-    the rest; exact label-set matches are preferred within every stratum."""
+    the rest; exact label-set matches are preferred within every stratum. No practice pair
+    and no spare real ECG (an attention check's partner) is one of ``keep_blind``, the ECGs
+    that must not be shown with their source; only when the main cases would leave too few
+    practice pairs are these set aside first (the lowest-ranked that may serve)."""
     need = n_main + n_practice + n_unaware
     if need > len(matches):
         exact = sum(m.level == LABEL_SET for m in matches)
@@ -124,22 +128,47 @@ def plan_cases(
     rng = np.random.default_rng([seed, 2])
     keys = rng.random(len(matches))
     ranked = sorted(range(len(matches)), key=lambda i: (_LEVEL_RANK[matches[i].level], keys[i]))
-    by_stratum: dict[str, list[int]] = defaultdict(list)
-    for i in ranked:
-        by_stratum[matches[i].stratum].append(i)
-    shares = allocate({s: len(ids) for s, ids in by_stratum.items()}, n_main)
-    chosen = [i for s in sorted(by_stratum) for i in by_stratum[s][: shares[s]]]
+    excluded = set(keep_blind)
+
+    def allowed(i: int) -> bool:
+        return not {matches[i].real_id, matches[i].synthetic_id} & excluded
+
+    chosen = _stratified(matches, ranked, n_main, reserved=set())
+    practice = [i for i in ranked if i not in chosen and allowed(i)][:n_practice]
+    if len(practice) < n_practice:
+        # The main cases took pairs that practice needs: set practice aside first, from the
+        # lowest-ranked pairs it may use, and choose the main cases from the others.
+        practice = [i for i in reversed(ranked) if allowed(i)][:n_practice]
+        if len(practice) < n_practice:
+            raise MatchingError(
+                f"{n_practice} practice cases need pairs that these readers judge blind "
+                f"nowhere else; only {len(practice)} of the matched pairs are"
+            )
+        chosen = _stratified(matches, ranked, n_main, reserved=set(practice))
     main = [matches[i] for i in rng.permutation(chosen)] if chosen else []
-    taken = set(chosen)
+    taken = set(chosen) | set(practice)
     rest = [matches[i] for i in ranked if i not in taken]
     used_reals = {m.real_id for m in matches}
+    spare = [m.real_id for m in rest[n_unaware:]] + [i for i in spare_reals if i not in used_reals]
     return CasePlan(
         main=main,
-        practice=rest[:n_practice],
-        unaware=rest[n_practice : n_practice + n_unaware],
-        spare_real_ids=[m.real_id for m in rest[n_practice + n_unaware :]]
-        + [i for i in spare_reals if i not in used_reals],
+        practice=[matches[i] for i in practice],
+        unaware=rest[:n_unaware],
+        spare_real_ids=[i for i in spare if i not in excluded],
     )
+
+
+def _stratified(
+    matches: Sequence[Match], ranked: Sequence[int], n_main: int, reserved: set[int]
+) -> list[int]:
+    """Indices of ``n_main`` pairs allocated to superclass strata in proportion to their
+    sizes, the best-ranked of each stratum, leaving out ``reserved``."""
+    by_stratum: dict[str, list[int]] = defaultdict(list)
+    for i in ranked:
+        if i not in reserved:
+            by_stratum[matches[i].stratum].append(i)
+    shares = allocate({s: len(ids) for s, ids in by_stratum.items()}, n_main)
+    return [i for s in sorted(by_stratum) for i in by_stratum[s][: shares[s]]]
 
 
 def balanced_flags(n: int, n_true: int, *, seed: int, stream: int) -> list[bool]:

@@ -14,19 +14,44 @@ CHANCE_COLOUR = "#555555"
 BAND_COLOUR = "rgba(44, 160, 44, 0.15)"
 
 
-def forest_plot(summary: dict, design: str) -> go.Figure:
-    """Round-1 accuracy per reader (Clopper–Pearson CIs), the OR-Hillis reader-averaged
-    accuracy (random readers and cases), chance and the equivalence margin."""
-    section = summary["designs"][design]
-    readers = list(section["by_reader"])
-    accuracies = [section["by_reader"][r]["round_1"]["accuracy"] for r in readers]
+def forest_points(section: dict, design: str) -> list[tuple[str, int, float | None, list]]:
+    """(label, judgments, estimate, [low, high]) per reader in round 1, then the OR-Hillis
+    reader-averaged estimate (random readers and cases). Readers show the primary measure:
+    share right with its Clopper–Pearson CI (paired), balanced accuracy with its case
+    jackknife CI (single: share right would reward a leaning towards the commoner source)."""
+    points = []
+    for reader, entry in section["by_reader"].items():
+        first = entry["round_1"]
+        n = first["accuracy"]["n"]
+        if design == "single":
+            own = first["reader_averaged"]
+            points.append((reader, n, own.get("estimate"), own.get("ci95") or [None, None]))
+        else:
+            share = first["accuracy"]
+            points.append((reader, n, share["accuracy"], [share["ci_low"], share["ci_high"]]))
     pooled = section["round_1"]["reader_averaged"]
-    pooled_ci = pooled.get("ci95") or [None, None]
-    labels = [*readers, "All readers (OR-Hillis)"]
-    values = [a["accuracy"] for a in accuracies] + [pooled.get("estimate")]
-    lows = [a["ci_low"] for a in accuracies] + [pooled_ci[0]]
-    highs = [a["ci_high"] for a in accuracies] + [pooled_ci[1]]
-    counts = [a["n"] for a in accuracies] + [section["round_1"]["accuracy"]["n"]]
+    points.append(
+        (
+            "All readers (OR-Hillis)",
+            section["round_1"]["accuracy"]["n"],
+            pooled.get("estimate"),
+            pooled.get("ci95") or [None, None],
+        )
+    )
+    return points
+
+
+def forest_plot(summary: dict, design: str) -> go.Figure:
+    """Round-1 primary measure per reader (:func:`forest_points`), the OR-Hillis
+    reader-averaged one (random readers and cases), chance and the equivalence margin."""
+    section = summary["designs"][design]
+    points = forest_points(section, design)
+    readers = [label for label, *_ in points[:-1]]
+    labels = [label for label, *_ in points]
+    values = [estimate for _, _, estimate, _ in points]
+    lows = [ci[0] for *_, ci in points]
+    highs = [ci[1] for *_, ci in points]
+    counts = [n for _, n, _, _ in points]
     figure = go.Figure()
     figure.add_trace(
         go.Scatter(
@@ -46,7 +71,7 @@ def forest_plot(summary: dict, design: str) -> go.Figure:
             },
             customdata=counts,
             hovertemplate="%{y}: %{x:.3f} (n=%{customdata})<extra></extra>",
-            name="accuracy",
+            name=section["measure"],
         )
     )
     low, high = summary["meta"]["margin"]
@@ -67,8 +92,8 @@ def forest_plot(summary: dict, design: str) -> go.Figure:
         annotation_position="bottom right",
     )
     figure.update_layout(
-        title=f"Accuracy per reader: {DESIGN_TITLES[design]}",
-        xaxis={"title": "accuracy (95% CI)", "range": [0, 1]},
+        title=f"{section['measure'].capitalize()} per reader: {DESIGN_TITLES[design]}",
+        xaxis={"title": f"{section['measure']} (95% CI)", "range": [0, 1]},
         yaxis={"autorange": "reversed", "type": "category"},
         height=max(360, 22 * len(labels) + 140),
         showlegend=False,
@@ -133,7 +158,7 @@ def stratum_chart(summary: dict, stratum: str = "superclass") -> go.Figure:
         )
     figure.add_hline(y=0.5, line_dash="dash", line_color=CHANCE_COLOUR)
     figure.update_layout(
-        title=f"Accuracy by {stratum.replace('_', ' ')}",
+        title=f"Accuracy by {stratum.replace('_', ' ')} (balanced for single ECGs)",
         barmode="group",
         yaxis={"title": "accuracy (95% CI)", "range": [0, 1]},
         height=420,
@@ -159,7 +184,7 @@ def learning_chart(summary: dict) -> go.Figure:
         )
     figure.add_hline(y=0.5, line_dash="dash", line_color=CHANCE_COLOUR)
     figure.update_layout(
-        title="Round 1 and its repeats (round 2)",
+        title="Round 1 and its repeats (round 2); accuracy balanced for single ECGs",
         height=420,
         yaxis={"title": "accuracy", "range": [0, 1]},
     )

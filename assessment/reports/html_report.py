@@ -52,15 +52,15 @@ def render_html_report(
     for design, section in summary["designs"].items():
         sections.append(f"<h2>{_text(charts.DESIGN_TITLES[design])}</h2>")
         sections.append(f'<p class="headline">{_text(section["headline"])}</p>')
-        sections.append(_primary_table(section["primary"]))
-        sections.append(_components_table(section["primary"]["accuracy"]))
+        sections.append(_primary_table(section["primary"], section["measure"]))
+        sections.append(_components_table(section["primary"]["accuracy"], section["measure"]))
         sections.append(_generators(section["primary"]["by_generator"]))
         sections.append(_label_consistency(section["primary"]["label_consistency"]))
         sections.append(_sample_size(section["sample_size"]))
         sections.append(_chart(charts.forest_plot(summary, design), f"forest-{design}"))
         sections.append(_reader_table(design, section))
         sections.append(_fast_readers(section["fast_readers"]))
-        sections.append(_strata_tables(section["strata"]))
+        sections.append(_strata_tables(section["strata"], section["measure"]))
         sections.append(_case_table(section["cases"]))
         sections.append(_agreement_table(section))
         sections.append(_repeatability(section))
@@ -134,16 +134,17 @@ GENERALISATION_LABELS = {
     "random_readers_fixed_cases": "readers random, cases fixed",
 }
 PRIMARY_LABELS = {
-    "accuracy": "Accuracy",
+    "accuracy": "",  # the design's measure: accuracy, or balanced accuracy for single ECGs
     "auc": "AUC of confidence ratings",
     "sensitivity": "Sensitivity (synthetic called synthetic)",
     "specificity": "Specificity (real called real)",
 }
 
 
-def _primary_table(primary: dict) -> str:
+def _primary_table(primary: dict, measure: str) -> str:
     rows = []
     for key, label in PRIMARY_LABELS.items():
+        label = label or measure.capitalize()
         analysis = primary.get(key)
         if analysis is None:
             continue
@@ -175,7 +176,7 @@ def _estimate_row(label: str, estimate: dict) -> tuple:
     )
 
 
-def _components_table(analysis: dict) -> str:
+def _components_table(analysis: dict, measure: str) -> str:
     if not analysis["computable"]:
         return ""
     components = analysis["per_modality_components"][0]
@@ -189,7 +190,7 @@ def _components_table(analysis: dict) -> str:
     excluded = analysis["excluded_readers"]
     if excluded:
         rows.append(("Readers left out (too few judged cases)", ", ".join(excluded)))
-    return "<h3>Variance components (accuracy)</h3>" + _table(("Quantity", "Value"), rows)
+    return f"<h3>Variance components ({measure})</h3>" + _table(("Quantity", "Value"), rows)
 
 
 def _generators(analysis: dict) -> str:
@@ -280,7 +281,7 @@ def _fast_readers(flags: list[dict]) -> str:
     return "<h3>Implausibly fast readers</h3>" + _table(header, rows)
 
 
-def _strata_tables(strata: dict) -> str:
+def _strata_tables(strata: dict, measure: str) -> str:
     parts = []
     for name, groups in strata.items():
         rows = [
@@ -293,7 +294,8 @@ def _strata_tables(strata: dict) -> str:
             )
             for value, entry in groups.items()
         ]
-        header = (name.replace("_", " "), "Readers", "Cases", "Accuracy", "95% CI (OR-Hillis)")
+        header = (name.replace("_", " "), "Readers", "Cases", measure.capitalize(),
+                  "95% CI (OR-Hillis)")  # fmt: skip
         parts.append(_table(header, rows))
     return "<h3>Breakdowns (round 1)</h3>" + "".join(parts)
 
@@ -352,6 +354,8 @@ def _agreement_table(section: dict) -> str:
                     f"not computable: {entry['reason']}",
                     "",
                     "",
+                    "",
+                    "",
                 )
             )
             continue
@@ -362,7 +366,9 @@ def _agreement_table(section: dict) -> str:
                 entry["n_readers"],
                 entry["n_units"],
                 _num(entry["fleiss_kappa"]),
+                _interval(entry["fleiss_kappa_ci"]),
                 _num(entry["krippendorff_alpha"]),
+                _interval(entry["krippendorff_alpha_ci"]),
                 f"{_num(pairwise['mean'])} ({pairwise['n_pairs_defined']} pairs)",
             )
         )
@@ -371,7 +377,9 @@ def _agreement_table(section: dict) -> str:
         "Readers",
         "Cases",
         "Fleiss' kappa",
+        "95% CI (bootstrap over cases)",
         "Krippendorff's alpha",
+        "95% CI (bootstrap over cases)",
         "Mean pairwise Cohen's kappa",
     )
     return "<h3>Agreement between readers</h3>" + _table(header, rows)

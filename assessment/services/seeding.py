@@ -95,7 +95,9 @@ def study_seed(
     stratified by superclass, plus practice, unaware-phase and attention-check cases.
 
     ``readers`` are usernames to enrol; ECGs they were shown in other studies are left out
-    unless the study allows shared ECGs. ``seed`` (random when None) decides the cases.
+    unless the study allows shared ECGs, and even then no ECG is shown with its source
+    (practice, attention checks) in one of a reader's studies and judged blind in another.
+    ``seed`` (random when None) decides the cases.
     Raises :class:`StudySeedError` with a clear message when the request cannot be met;
     nothing is stored then.
     """
@@ -213,7 +215,14 @@ def _plan_study(
     if min(practice, unaware) < 0:
         raise StudySeedError("practice and unaware item counts must be >= 0")
     _refuse_unknown_readers(readers)
-    seen = set() if study.allow_shared_ecgs else ecgs_seen_by(readers)
+    if study.allow_shared_ecgs:
+        # Shared ECGs are only ever judged blind: none that other studies show the readers
+        # with their source (practice, attention checks), and none of those they judge
+        # blind there becomes a practice case or an attention check's real ECG here.
+        seen = ecgs_seen_by(readers, revealed=True)
+        keep_blind = ecgs_seen_by(readers, revealed=False)
+    else:
+        seen, keep_blind = ecgs_seen_by(readers), set()
     real, synthetic, excluded_seen = _unseen_candidates(pool, study, seen)
     synthetic, excluded_copies = _without_flagged_copies(synthetic)
     unscreened = len(synthetic) - len(screened_ids([c.ecg_id for c in synthetic]))
@@ -226,6 +235,7 @@ def _plan_study(
             n_unaware=unaware,
             seed=seed,
             spare_reals=[c.ecg_id for c in real],
+            keep_blind=keep_blind,
         )
     except MatchingError as exc:
         raise StudySeedError(str(exc)) from exc

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
@@ -31,13 +31,25 @@ _NOT_SETTINGS = {"id", "name", "status", "seeding", "snapshot", "created_at", "o
                  "closed_at", "blinding_audit", "panel_key", "panel_length"}  # fmt: skip
 
 
-def ecgs_seen_by(usernames: Sequence[str], *, other_than: Study | None = None) -> set[int]:
+# Cases that show a reader an ECG's source: practice feedback says it, and an attention
+# check sets a real ECG beside an obviously artificial trace.
+REVEALING_KINDS = (Case.Kind.PRACTICE, Case.Kind.ATTENTION)
+
+
+def ecgs_seen_by(
+    usernames: Sequence[str], *, other_than: Study | None = None, revealed: bool | None = None
+) -> set[int]:
     """ids of the ECGs in the cases of every study (but ``other_than``) these readers
-    are enrolled in: shown, or due to be shown, to them."""
+    are enrolled in: shown, or due to be shown, to them. ``revealed`` True keeps the cases
+    that show the source (:data:`REVEALING_KINDS`), False those judged blind."""
     studies = Study.objects.filter(enrolments__reader__username__in=usernames)
     if other_than is not None:
         studies = studies.exclude(pk=other_than.pk)
-    return ecg_ids_of(Case.objects.filter(study__in=studies))
+    cases = Case.objects.filter(study__in=studies)
+    if revealed is not None:
+        revealing = Q(kind__in=REVEALING_KINDS)
+        cases = cases.filter(revealing if revealed else ~revealing)
+    return ecg_ids_of(cases)
 
 
 @transaction.atomic
@@ -45,7 +57,8 @@ def study_enrol(*, study: Study, usernames: Sequence[str]) -> list[Enrolment]:
     """Enrol readers by username; in an open study their assignments are built at once.
 
     A reader who was shown one of the study's ECGs in another study is refused, unless
-    the study allows shared ECGs (practice feedback there would unblind it here).
+    the study allows shared ECGs. Even then no ECG is shown with its source (practice,
+    attention checks) to a reader in one study and judged blind by them in another.
     """
     study = Study.objects.select_for_update().get(pk=study.pk)
     if study.status == Study.Status.CLOSED:
@@ -58,7 +71,9 @@ def study_enrol(*, study: Study, usernames: Sequence[str]) -> list[Enrolment]:
     if missing:
         raise StudySeedError(f"unknown reader(s): {', '.join(missing)}")
     already = set(study.enrolments.values_list("reader__username", flat=True))
-    if not study.allow_shared_ecgs:
+    if study.allow_shared_ecgs:
+        _refuse_revealed_ecgs(study, sorted(set(usernames) - already))
+    else:
         _refuse_shared_ecgs(study, sorted(set(usernames) - already))
     highest = study.enrolments.aggregate(m=Max("reader_index"))["m"]
     next_index = 0 if highest is None else highest + 1
@@ -179,6 +194,22 @@ def _refuse_shared_ecgs(study: Study, usernames: Sequence[str]) -> None:
             raise StudySeedError(
                 f"reader {username} was shown {len(shared)} of this study's ECGs in another "
                 f"study; enrol someone else, or allow shared ECGs for this study"
+            )
+
+
+def _refuse_revealed_ecgs(study: Study, usernames: Sequence[str]) -> None:
+    revealing = Q(kind__in=REVEALING_KINDS)
+    shown_here = ecg_ids_of(study.cases.filter(revealing))
+    blind_here = ecg_ids_of(study.cases.filter(~revealing))
+    for username in usernames:
+        shown_elsewhere = ecgs_seen_by([username], other_than=study, revealed=True)
+        blind_elsewhere = ecgs_seen_by([username], other_than=study, revealed=False)
+        clash = (blind_here & shown_elsewhere) | (shown_here & blind_elsewhere)
+        if clash:
+            raise StudySeedError(
+                f"reader {username} would judge {len(clash)} ECG(s) blind in one study that "
+                f"another shows with their source (practice feedback, attention checks; "
+                f"shared ECGs never include those); enrol someone else"
             )
 
 

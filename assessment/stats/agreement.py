@@ -2,7 +2,9 @@
 
 Ratings are the presentation-independent ``verdict`` column (see ``frame``), keyed by ``case``,
 so the same ECG shown to two readers under different item tokens still counts as one unit.
-Within one (reader, case, round) only the first judgment is used.
+Within one (reader, case, round) only the first judgment is used. Fleiss' kappa and
+Krippendorff's alpha carry 95% percentile bootstrap CIs over cases: agreement is a property
+of these readers, and cases are the random sample (Krippendorff's own advice for alpha).
 """
 
 from __future__ import annotations
@@ -109,13 +111,70 @@ def inter_rater_agreement(frame: pd.DataFrame, design: str) -> dict:
         return {**base, "computable": False, "reason": "no case was rated by two readers"}
     codes = shared.to_numpy(dtype=float)
     counts = np.stack([(codes == k).sum(axis=0) for k in range(len(VERDICTS[design]))], axis=1)
+    fleiss_ci, alpha_ci = agreement_bootstrap_ci(counts)
     return {
         **base,
         "computable": True,
         "fleiss_kappa": fleiss_kappa(counts),
+        "fleiss_kappa_ci": fleiss_ci,
         "krippendorff_alpha": krippendorff_alpha_nominal(codes),
+        "krippendorff_alpha_ci": alpha_ci,
         "pairwise_cohen": _pairwise_cohen(shared, len(VERDICTS[design])),
     }
+
+
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def agreement_bootstrap_ci(
+    counts: np.ndarray, level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
+) -> tuple[list[float], list[float]]:
+    """Percentile bootstrap CIs over units of Fleiss' kappa and nominal Krippendorff's alpha
+    from a units x categories count table (every unit rated at least twice).
+
+    Both statistics are ratios of sums over units, so each resample is a weighting of the
+    units (how often each was drawn) and all resamples are computed at once. [NaN, NaN]
+    when a statistic is undefined in more than 1% of the resamples (one category nearly
+    everywhere). Seeded: the same table always gives the same interval.
+    """
+    table = np.asarray(counts, dtype=float)
+    units = len(table)
+    weights = np.random.default_rng(seed).multinomial(
+        units, np.full(units, 1 / units), size=resamples
+    )
+    kappa, alpha = weighted_agreement(table, weights)
+    return _percentile_ci(kappa, level), _percentile_ci(alpha, level)
+
+
+def weighted_agreement(counts: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fleiss' kappa and nominal Krippendorff's alpha of a units x categories count table
+    with each unit counted ``weights`` times (resamples x units): what the two statistics
+    give for the table that repeats every unit as often as its weight says."""
+    table = np.asarray(counts, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    raters = table.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # Fleiss: mean per-unit agreement against the pooled category shares.
+        agreement = (table * (table - 1)).sum(axis=1) / (raters * (raters - 1))
+        observed = weights @ agreement / weights.sum(axis=1)
+        shares = (weights @ table) / (weights @ raters)[:, None]
+        expected = (shares**2).sum(axis=1)
+        kappa = (observed - expected) / (1 - expected)
+        # Krippendorff (nominal): disagreeing pairable values over those expected by chance.
+        pairs_apart = (raters**2 - (table**2).sum(axis=1)) / (raters - 1)
+        totals = weights @ table
+        n = totals.sum(axis=1)
+        alpha = 1 - (n - 1) * (weights @ pairs_apart) / (n**2 - (totals**2).sum(axis=1))
+    return kappa, alpha
+
+
+def _percentile_ci(values: np.ndarray, level: float) -> list[float]:
+    finite = values[np.isfinite(values)]
+    if len(finite) < 0.99 * len(values):
+        return [math.nan, math.nan]
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return [float(low), float(high)]
 
 
 def pairwise_cohen_kappa(codes: np.ndarray, n_categories: int) -> np.ndarray:

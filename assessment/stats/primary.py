@@ -4,8 +4,11 @@ Round-2 repeats feed only the intra-rater analysis; practice, attention and unaw
 reach the judgment frame. Figures of merit:
 
 * paired design: 2AFC accuracy (share of pairs in which the reader picked the synthetic ECG);
-* single design: accuracy, AUC of the signed confidence ratings, sensitivity (synthetic ECGs
-  called synthetic) and specificity (real ECGs called real).
+* single design: balanced accuracy (mean of sensitivity and specificity, whose chance level
+  is 0.5 whatever the share of synthetic ECGs and the readers' leaning towards one answer;
+  percent correct is not: with 25% synthetic ECGs, a reader answering "real" 80% of the time
+  whatever the ECG scores 65%), AUC of the signed confidence ratings, sensitivity (synthetic
+  ECGs called synthetic) and specificity (real ECGs called real).
 
 With two or more generators each generator is a modality: paired, accuracy on its own pairs;
 single, balanced accuracy (mean of sensitivity on its synthetic ECGs and specificity on the
@@ -36,6 +39,8 @@ from assessment.stats.jackknife import (
 from assessment.stats.mrmc import Estimate, ORAnalysis, or_analysis
 
 CHANCE = 0.5
+# The primary figure of merit of each design (see the module docstring).
+MEASURES = {"paired": "accuracy", "single": "balanced accuracy"}
 
 
 @dataclass(frozen=True)
@@ -87,16 +92,16 @@ def design_analysis(
         "n_readers": int(rows["reader"].nunique()),
         "n_cases": int(rows["case"].nunique()),
         "n_judgments": int(len(rows)),
-        "accuracy": run.single("accuracy", correct, CASE_MEAN),
+        "accuracy": run.single(*_accuracy_measure(rows, design), correct),
     }
     if design == "single":
         synthetic = positive_truth(rows)
-        result["auc"] = run.single("auc", rows["signed_confidence"], _auc_of(rows, synthetic))
+        result["auc"] = run.single("auc", _auc_of(rows, synthetic), rows["signed_confidence"])
         result["sensitivity"] = run.single(
-            "sensitivity", correct.where(synthetic), CASE_MEAN, margin=None
+            "sensitivity", CASE_MEAN, correct.where(synthetic), margin=None
         )
         result["specificity"] = run.single(
-            "specificity", correct.where(~synthetic), CASE_MEAN, margin=None
+            "specificity", CASE_MEAN, correct.where(~synthetic), margin=None
         )
         result["by_generator"] = run.by_generator(correct, synthetic)
     else:
@@ -106,13 +111,13 @@ def design_analysis(
 
 
 def accuracy_estimate(
-    rows: pd.DataFrame, margin: tuple[float, float], alpha: float = 0.05
+    rows: pd.DataFrame, design: str, margin: tuple[float, float], alpha: float = 0.05
 ) -> tuple[str, Estimate] | None:
-    """(generalisation, estimate) of the reader-averaged accuracy of ``rows``: random readers
-    and cases, or fixed readers when a single reader leaves no reader variance; None when no
-    reader judged two cases."""
+    """(generalisation, estimate) of the reader-averaged accuracy of ``rows`` (balanced
+    accuracy in the single design): random readers and cases, or fixed readers when a single
+    reader leaves no reader variance; None when no reader judged enough cases."""
     correct = rows["correct"].astype(float)
-    result = _Runner(rows, margin, alpha).single("accuracy", correct, CASE_MEAN)
+    result = _Runner(rows, margin, alpha).single(*_accuracy_measure(rows, design), correct)
     if not result.computable:
         return None
     return result.analysis.reported()
@@ -139,8 +144,8 @@ class _Runner:
     def single(
         self,
         name: str,
-        values: pd.Series,
         fom: _Fom,
+        values: pd.Series,
         margin: tuple[float, float] | None | str = "study",
     ) -> Analysis:
         return self.modalities(name, {name: values}, fom, margin)
@@ -229,6 +234,14 @@ class _Fom:
 
 
 CASE_MEAN = _Fom(case_mean, case_mean_usable)
+
+
+def _accuracy_measure(rows: pd.DataFrame, design: str) -> tuple[str, _Fom]:
+    """The primary figure of merit of a design: 2AFC accuracy for pairs, balanced accuracy
+    for single ECGs."""
+    if design == "single":
+        return MEASURES[design], _balanced_of(rows, positive_truth(rows))
+    return MEASURES[design], CASE_MEAN
 
 
 def _balanced_of(rows: pd.DataFrame, positive: np.ndarray) -> _Fom:

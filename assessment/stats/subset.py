@@ -48,10 +48,12 @@ def accuracy(rows: pd.DataFrame, design: str, options: AnalysisOptions) -> dict:
 
 
 def reader_averaged(rows: pd.DataFrame, design: str, options: AnalysisOptions) -> dict:
-    """OR-Hillis reader-averaged accuracy (random readers and cases; fixed with one reader)."""
-    estimate = accuracy_estimate(rows, options.margin, options.alpha)
+    """OR-Hillis reader-averaged accuracy, balanced in the single design (random readers and
+    cases; fixed with one reader)."""
+    estimate = accuracy_estimate(rows, design, options.margin, options.alpha)
     if estimate is None:
-        return {"computable": False, "reason": "needs two judged cases per reader"}
+        need = "two judged cases of each source" if design == "single" else "two judged cases"
+        return {"computable": False, "reason": f"needs {need} per reader"}
     generalisation, value = estimate
     return {"computable": True, "generalisation": generalisation, **asdict(value)}
 

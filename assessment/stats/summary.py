@@ -20,7 +20,13 @@ from assessment.stats.mrmc import GENERALISATION_TEXT, RRRC
 from assessment.stats.per_case import case_table, fast_readers
 from assessment.stats.pooled import mixed_model_accuracy
 from assessment.stats.power import Pilot, sample_size_table
-from assessment.stats.primary import Analysis, DesignAnalysis, design_analysis, primary_rows
+from assessment.stats.primary import (
+    MEASURES,
+    Analysis,
+    DesignAnalysis,
+    design_analysis,
+    primary_rows,
+)
 from assessment.stats.repeatability import repeatability
 from assessment.stats.serialise import to_jsonable
 from assessment.stats.stratify import DEFAULT_EXPERIENCE_BINS, stratified
@@ -29,8 +35,10 @@ from assessment.stats.unaware import unaware_summary
 
 METHODS = {
     "primary": "Obuchowski-Rockette analysis with Hillis denominator degrees of freedom "
-    "(OR-Hillis) of round-1 judgments: figure of merit per reader, error covariances by case "
-    "jackknife; readers and cases random (also reported: readers fixed, and cases fixed)",
+    "(OR-Hillis) of round-1 judgments: figure of merit per reader (paired: 2AFC accuracy; "
+    "single: balanced accuracy, the mean of sensitivity and specificity), error covariances "
+    "by case jackknife; readers and cases random (also reported: readers fixed, and cases "
+    "fixed)",
     "equivalence": "TOST: two one-sided OR-Hillis t tests against the margin; within the "
     "margin when the 90% CI lies inside it",
     "auc": "empirical (Wilcoxon) AUC per reader of the signed confidence rating, OR-Hillis "
@@ -42,13 +50,15 @@ METHODS = {
     "sample_size": "Hillis & Obuchowski (2011): the pilot's variance components rescaled to "
     "c cases, power from the noncentral t distribution",
     "descriptive": "per reader and per stratum: share right with Clopper-Pearson interval "
-    "(judgments taken as independent) and the OR-Hillis reader-averaged accuracy",
+    "(judgments taken as independent) and the OR-Hillis reader-averaged accuracy (balanced "
+    "accuracy in the single design)",
     "detection": "single design: d' = z(H) - z(F), c = -(z(H)+z(F))/2 with the log-linear "
     "correction (Hautus 1995); paired: d' = sqrt(2) z(pc)",
     "agreement": "verdicts keyed by case; Fleiss' kappa, Krippendorff's alpha (nominal), "
-    "pairwise Cohen's kappa per round",
-    "repeatability": "round 1 vs round 2 of the same reader and case: Cohen's kappa of verdicts,"
-    " exact McNemar test of correctness",
+    "each with a 95% percentile bootstrap CI over cases, and pairwise Cohen's kappa per round",
+    "repeatability": "round 1 vs round 2 of the same reader and case: Cohen's kappa of verdicts "
+    "(pooled over readers: 95% CI by leave-one-reader-out jackknife, t on readers - 1 df), "
+    "exact McNemar test of correctness",
     "unaware": "unaware phase: mean quality rating and label fit, real vs synthetic, OR-Hillis",
     "mixed_model": "logit with crossed random intercepts for reader and case (variational Bayes)",
 }
@@ -117,6 +127,7 @@ def _design_summary(
     first = primary_rows(rows)
     primary = design_analysis(frame, design, options.margin, options.alpha)
     result = {
+        "measure": MEASURES[design],
         "headline": headline(primary, options.margin, options.alpha),
         "primary": _primary_dict(primary),
         "sample_size": _sample_size(primary, options, power),

@@ -49,13 +49,20 @@ def test_api_hides_later_items_until_the_unaware_phase_is_over(small_store, read
     seed(readers=("alice",), n=4, unaware=2, practice=2, settings={"unaware_phase": True})
     enrolment = ready(enrolment_of(reader_a))
     response = api(reader_a).get("/api/my/assignments/")
-    assert [row["phase"] for row in response.json()] == ["unaware", "unaware"]
-    assert b"synthetic" not in response.content
+    assert [row["phase"] for row in response.json()] == ["rating", "rating"]
+    assert b"synthetic" not in response.content and b"unaware" not in response.content
+    first = enrolment.assignments.get(position=0)
+    payload = {"item": first.token, "answer": "real", "quality": 3, "label_consistent": True}
+    refused = api(reader_a).post(
+        "/api/judgments/", {**payload, "client_token": str(uuid.uuid4())}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {"answer": ["this item does not ask for an answer"]}
     for item in enrolment.assignments.filter(phase="unaware").order_by("position"):
         answer_next_unaware(reader_a, item)
     enrolment_acknowledge_reveal(enrolment=enrolment)
     rows = api(reader_a).get("/api/my/assignments/").json()
-    assert [row["phase"] for row in rows] == ["unaware"] * 2 + ["practice"] * 2 + ["main"] * 4
+    assert [row["phase"] for row in rows] == ["rating"] * 2 + ["practice"] * 2 + ["main"] * 4
 
 
 def test_staff_api_answers_readers_the_same_whatever_the_study(paired_study, reader_a):

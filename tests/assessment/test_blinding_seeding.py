@@ -110,6 +110,60 @@ def test_shared_ecgs_are_allowed_only_explicitly(small_store, reader_a):
     assert Assignment.objects.filter(enrolment__study=reused).count() == 12
 
 
+def ecgs_of(study: Study, *, shown: bool) -> set[int]:
+    """The ECGs a study shows with their source (practice, attention checks), or blind."""
+    revealing = ("practice", "attention")
+    cases = (
+        study.cases.filter(kind__in=revealing) if shown else study.cases.exclude(kind__in=revealing)
+    )
+    return {pk for pair in cases.values_list("real_ecg_id", "synthetic_ecg_id") for pk in pair}
+
+
+def test_shared_ecgs_never_include_another_studys_revealed_ones(small_store, reader_a):
+    """Practice feedback shows an ECG's source, and so does an attention check (a real ECG
+    beside an artificial trace): sharing must not carry those to a blind case, nor show
+    with its source an ECG the reader judges blind elsewhere."""
+    first = seed("first", n=4, practice=2, readers=("alice",), settings={"attention_checks": 1})
+    shown, blind = ecgs_of(first, shown=True), ecgs_of(first, shown=False)
+    assert first.cases.filter(kind="attention").count() == 1
+
+    def clashes(study: Study) -> bool:
+        return bool(ecgs_of(study, shown=False) & shown or ecgs_of(study, shown=True) & blind)
+
+    # A seed whose cases, chosen for readers who saw none of first's, would clash for alice.
+    settings = {**SHARED, "attention_checks": 1}
+    study_seed = next(
+        s for s in range(1, 30)
+        if clashes(seed(f"unrelated{s}", n=2, practice=2, readers=(), open_now=False, seed=s,
+                        settings=settings))
+    )  # fmt: skip
+    shared = seed("shared", n=2, practice=2, readers=("alice",), seed=study_seed, settings=settings)
+    assert not clashes(shared)
+    assert shared.cases.filter(kind="attention").count() == 1
+    # first's practice pairs and its attention check's real ECG stay out of the candidates.
+    assert shared.seeding["excluded_seen_by_readers"] == len(shown) - 1
+
+
+def test_too_few_pairs_outside_blind_cases_for_practice_is_a_clear_error(small_store, reader_a):
+    seed("first", n=11, readers=("alice",))  # one of the 12 pairs left unseen by alice
+    message = "2 practice cases need pairs that these readers judge blind nowhere else; only 1 "
+    with pytest.raises(StudySeedError, match=message):
+        seed("shared", n=1, practice=2, readers=("alice",), settings=SHARED)
+
+
+def test_enrolment_refuses_a_reader_whose_revealed_ecgs_meet_blind_ones(small_store, reader_a):
+    first = seed("first", n=4, practice=2, readers=("alice",))
+    later = seed("later", n=10, practice=2, readers=(), open_now=False, settings=SHARED)
+    clash = (ecgs_of(later, shown=False) & ecgs_of(first, shown=True)) | (
+        ecgs_of(later, shown=True) & ecgs_of(first, shown=False)
+    )
+    assert clash  # 12 pairs in the store, 12 used by the later study
+    with pytest.raises(StudySeedError, match=f"reader alice would judge {len(clash)} ECG"):
+        study_enrol(study=later, usernames=["alice"])
+    get_user_model().objects.create_user("carol")
+    assert len(study_enrol(study=later, usernames=["carol"])) == 1
+
+
 def test_ecgs_sampled_below_the_study_rate_are_refused(small_store):
     settings = {"harmonisation": {"sampling_rate": 500}}
     with pytest.raises(

@@ -73,6 +73,30 @@ def test_same_seed_same_plan_and_other_seed_differs():
     assert [m.real_id for m in plan(7).main] != [m.real_id for m in plan(8).main]
 
 
+def test_exclusions_that_leave_enough_practice_pairs_change_nothing():
+    matches = match_pairs(REAL, SYNTHETIC, seed=3)
+    free = plan_cases(matches, n_main=6, n_practice=2, n_unaware=2, seed=3)
+    in_main = {pk for m in free.main for pk in (m.real_id, m.synthetic_id)}
+    for excluded in ({999}, in_main):
+        plan = plan_cases(matches, n_main=6, n_practice=2, n_unaware=2, seed=3, keep_blind=excluded)
+        assert plan == free
+
+
+def test_practice_skips_excluded_ecgs_and_is_chosen_before_the_main_cases():
+    matches = match_pairs(REAL, SYNTHETIC, seed=3)
+    free = plan_cases(matches, n_main=6, n_practice=2, n_unaware=2, seed=3)
+    # Only two pairs may be practice, and the main cases would have taken one of them.
+    allowed = [free.main[0], free.unaware[0]]
+    banned = {pk for m in matches if m not in allowed for pk in (m.real_id, m.synthetic_id)}
+    plan = plan_cases(matches, n_main=6, n_practice=2, n_unaware=2, seed=3, keep_blind=banned)
+    assert sorted(plan.practice, key=matches.index) == sorted(allowed, key=matches.index)
+    assert len(plan.main) == 6 and len(plan.unaware) == 2
+    chosen = plan.main + plan.practice + plan.unaware
+    assert len({m.real_id for m in chosen}) == 10
+    with pytest.raises(MatchingError, match="3 practice cases need pairs .* only 2 of the matched"):
+        plan_cases(matches, n_main=6, n_practice=3, n_unaware=0, seed=3, keep_blind=banned)
+
+
 def test_too_few_pairs_names_the_counts():
     matches = match_pairs(REAL, SYNTHETIC, seed=1)
     with pytest.raises(MatchingError, match=r"only 12 real/synthetic pairs .* need 13"):

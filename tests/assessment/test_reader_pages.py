@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
 
@@ -308,6 +310,7 @@ def test_unaware_phase_then_reveal_then_main(small_store, reader_a, client_a):
         html = page.content.decode()
         assert "synthetic" not in html.lower() and "question-source" not in html
         assert "unaware" not in html.lower() and "generat" not in html.lower()
+        assert_static_files_say_nothing_of_the_source(html)
         response = answer(client_a, page, quality="4", label_consistent="yes")
     assert response.url == reverse("assessment:reveal", args=[enrolment.token])
     reveal = client_a.get(response.url).content.decode()
@@ -317,6 +320,16 @@ def test_unaware_phase_then_reveal_then_main(small_store, reader_a, client_a):
     assert response.url == reverse("assessment:item", args=[main.token])
     stored = Judgment.objects.filter(assignment__phase="unaware")
     assert [(j.quality, j.label_consistent, j.answer) for j in stored] == [(4, True, "")] * 2
+
+
+def assert_static_files_say_nothing_of_the_source(html: str) -> None:
+    """The style sheets and scripts a page links are public to readers in every phase."""
+    linked = re.findall(r'(?:href|src)="/static/([^"?]+)', html)
+    assert any(path.endswith(".css") for path in linked)
+    assert any(path.endswith(".js") for path in linked)
+    for path in linked:
+        text = Path(finders.find(path)).read_text().lower()
+        assert "synthetic" not in text and "unaware" not in text and "generat" not in text, path
 
 
 def test_done_page_after_the_last_item(small_store, reader_a, client_a):

@@ -68,7 +68,16 @@ def test_tables_show_the_main_numbers(study, report):
         "Cases, most often told apart first",
     ):
         assert heading in report
-    assert "Overall accuracy" not in report and "bootstrap" not in report.lower()
+    assert "Overall accuracy" not in report
+    # The bootstrap serves the agreement CIs only (their column headers and method), never
+    # accuracy.
+    agreement_only = report.replace("95% CI (bootstrap over cases)", "").replace(
+        "95% percentile bootstrap CI over cases", ""
+    )
+    assert "bootstrap" in report and "bootstrap" not in agreement_only.lower()
+    agreement = paired["agreement"]["1"]
+    low, high = agreement["fleiss_kappa_ci"]
+    assert f"<td>{agreement['fleiss_kappa']:.3f}</td><td>[{low:.3f}, {high:.3f}]</td>" in report
 
 
 def test_report_is_deterministic(study):

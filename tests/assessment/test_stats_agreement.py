@@ -9,11 +9,13 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 
 from assessment.stats.agreement import (
+    agreement_bootstrap_ci,
     cohen_kappa,
     fleiss_kappa,
     inter_rater_agreement,
     krippendorff_alpha_nominal,
     pairwise_cohen_kappa,
+    weighted_agreement,
 )
 from assessment.stats.frame import validate
 
@@ -132,6 +134,61 @@ def test_pairwise_cohen_matches_sklearn_with_missing_ratings():
             assert kappa[a, b] == pytest.approx(expected)
 
 
+def _codes_with_gaps(rng: np.random.Generator, readers: int, cases: int) -> np.ndarray:
+    """Readers x cases 0/1 codes with 20% unrated, keeping cases rated at least twice."""
+    codes = rng.integers(0, 2, size=(readers, cases)).astype(float)
+    codes[rng.random(codes.shape) < 0.2] = np.nan
+    return codes[:, (~np.isnan(codes)).sum(axis=0) >= 2]
+
+
+def _counts(codes: np.ndarray) -> np.ndarray:
+    return np.stack([(codes == k).sum(axis=0) for k in range(2)], axis=1)
+
+
+def test_weighted_agreement_is_the_statistics_of_the_repeated_table():
+    rng = np.random.default_rng(4)
+    codes = _codes_with_gaps(rng, 6, 30)
+    counts = _counts(codes)
+    weights = np.stack([np.ones(len(counts)), rng.integers(0, 4, len(counts))])
+    kappa, alpha = weighted_agreement(counts, weights)
+    assert kappa[0] == pytest.approx(fleiss_kappa(counts))
+    assert alpha[0] == pytest.approx(krippendorff_alpha_nominal(codes))
+    repeated = np.repeat(np.arange(len(counts)), weights[1].astype(int))
+    assert kappa[1] == pytest.approx(fleiss_kappa(counts[repeated]))
+    assert alpha[1] == pytest.approx(krippendorff_alpha_nominal(codes[:, repeated]))
+
+
+def _fixed_readers_study(rng: np.random.Generator, cases: int) -> np.ndarray:
+    """Five fixed readers (their own leanings) rating cases that look more or less
+    synthetic; 0/1 codes, readers x cases."""
+    leaning = np.array([-0.8, -0.3, 0.0, 0.4, 0.9])
+    looks = rng.normal(0.0, 1.2, cases)
+    chance = 1 / (1 + np.exp(-(leaning[:, None] + looks[None, :])))
+    return (rng.random((5, cases)) < chance).astype(float)
+
+
+def test_agreement_cis_cover_these_readers_agreement():
+    rng = np.random.default_rng(2026)
+    population = _counts(_fixed_readers_study(rng, 400_000))
+    (true_kappa,), (true_alpha,) = weighted_agreement(population, np.ones((1, len(population))))
+    studies, kappa_covered, alpha_covered = 300, 0, 0
+    for _ in range(studies):
+        (kappa_low, kappa_high), (alpha_low, alpha_high) = agreement_bootstrap_ci(
+            _counts(_fixed_readers_study(rng, 60)), resamples=1000
+        )
+        kappa_covered += kappa_low <= true_kappa <= kappa_high
+        alpha_covered += alpha_low <= true_alpha <= alpha_high
+    # Nominal 95% (binomial SD 1.3%).
+    assert kappa_covered >= 0.9 * studies and alpha_covered >= 0.9 * studies
+
+
+def test_agreement_ci_is_seeded_and_undefined_for_one_category():
+    counts = _counts(_codes_with_gaps(np.random.default_rng(5), 4, 40))
+    assert agreement_bootstrap_ci(counts) == agreement_bootstrap_ci(counts)
+    one_category = np.column_stack([np.full(10, 3), np.zeros(10)])
+    assert all(math.isnan(x) for ci in agreement_bootstrap_ci(one_category) for x in ci)
+
+
 def _frame(verdicts: dict[str, list[str]]) -> pd.DataFrame:
     rows = []
     for reader, answers in verdicts.items():
@@ -158,6 +215,9 @@ def test_inter_rater_agreement_from_the_judgment_frame():
     counts = np.stack([(codes == k).sum(axis=0) for k in range(2)], axis=1)
     assert result["computable"] and result["n_units"] == 6
     assert result["fleiss_kappa"] == pytest.approx(statsmodels_fleiss(counts))
+    fleiss_ci, alpha_ci = agreement_bootstrap_ci(counts)
+    assert result["fleiss_kappa_ci"] == fleiss_ci and result["krippendorff_alpha_ci"] == alpha_ci
+    assert fleiss_ci[0] <= result["fleiss_kappa"] <= fleiss_ci[1]
     assert result["pairwise_cohen"]["n_pairs"] == 3
     expected_ab = cohen_kappa_score(codes[0], codes[1])
     assert result["pairwise_cohen"]["pairs"][0]["kappa"] == pytest.approx(expected_ab)

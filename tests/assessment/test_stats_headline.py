@@ -43,7 +43,7 @@ def test_study_near_chance_is_within_the_margin():
 
 def test_easy_study_is_better_than_chance():
     text = _headline(0.9, 20, design="single")
-    assert "classified" in text and "of single ECGs correctly as real or synthetic" in text
+    assert "told single ECGs apart as real or synthetic with a balanced accuracy of " in text
     assert "this is better than chance (p < 0.0001 against chance)" in text
     assert "outside the equivalence margin 40–60%" in text
 
@@ -51,3 +51,8 @@ def test_easy_study_is_better_than_chance():
 def test_small_study_is_inconclusive():
     text = _headline(0.58, 3, items=20)
     assert "more readers or cases are needed" in text
+    assert text.endswith(
+        "With only 3 readers, treat the interval as approximate: intervals over so few "
+        "random readers run narrower than stated."
+    )
+    assert "treat the interval as approximate" not in _headline(0.58, 4, items=20)

@@ -42,7 +42,7 @@ def test_ci_covers_the_truth_and_tost_holds_its_size_at_the_margin(design):
     covered = within = 0
     for seed in range(N_STUDIES):
         frame = _study(seed, design, accuracy=MARGIN[1])
-        generalisation, estimate = accuracy_estimate(primary_rows(frame), MARGIN)
+        generalisation, estimate = accuracy_estimate(primary_rows(frame), design, MARGIN)
         assert generalisation == RRRC
         low, high = estimate.ci95
         covered += low <= MARGIN[1] <= high
@@ -75,7 +75,7 @@ def test_planned_tost_power_matches_simulated_studies():
     for seed in range(200):
         frame = _study(1000 + seed, "paired", accuracy=0.5, readers=readers, items=50)
         assert frame[frame["round"] == 1]["case"].nunique() == cases
-        passed += bool(accuracy_estimate(primary_rows(frame), MARGIN)[1].within_margin)
+        passed += bool(accuracy_estimate(primary_rows(frame), "paired", MARGIN)[1].within_margin)
     assert passed / 200 == pytest.approx(planned, abs=0.1)
 
 

@@ -64,6 +64,46 @@ def test_response_bias_does_not_make_generators_differ():
     assert difference.p_value > 0.5
 
 
+def _leaning_single_study(rng: np.random.Generator, readers: int = 10, cases: int = 60):
+    """Single design, 25% synthetic ECGs; readers ignore the ECG and answer "real" with a
+    probability of their own (around 0.8)."""
+    truths = np.where(np.arange(cases) < cases // 4, "synthetic", "real")
+    rows = []
+    for reader in range(readers):
+        says_real = np.clip(rng.normal(0.8, 0.05), 0.5, 0.95)
+        for case, truth in enumerate(truths):
+            answer = "real" if rng.random() < says_real else "synthetic"
+            rows.append({"reader": f"r{reader}", "item": f"{reader}-{case}", "case": f"c{case}",
+                         "round": 1, "design": "single", "truth": truth, "answer": answer,
+                         "confidence": 3})  # fmt: skip
+    return validate(pd.DataFrame(rows))
+
+
+def test_single_design_primary_accuracy_is_balanced_against_a_leaning_reader():
+    frame = _leaning_single_study(np.random.default_rng(5))
+    accuracy = design_analysis(frame, "single", MARGIN).accuracy.analysis
+    assert accuracy.fom_name == "balanced accuracy"
+    by_reader = frame.groupby(["reader", "truth"])["correct"].mean().unstack()
+    np.testing.assert_allclose(accuracy.reader_foms[0], by_reader.mean(axis=1).to_numpy())
+    # Percent correct rewards the leaning (about 0.65); balanced accuracy stays near 0.5.
+    assert frame["correct"].mean() > 0.6
+    assert abs(accuracy.primary.modalities[0].estimate - 0.5) < 0.06
+
+
+def test_single_design_test_against_chance_holds_its_size_with_a_skewed_mix():
+    rng = np.random.default_rng(2026)
+    studies = 200
+    rejected = sum(
+        design_analysis(_leaning_single_study(rng), "single", MARGIN)
+        .accuracy.analysis.primary.modalities[0]
+        .p_value
+        < 0.05
+        for _ in range(studies)
+    )
+    # Nominal 5% (10 of 200); percent correct against 0.5 rejects in every study here.
+    assert rejected <= 20
+
+
 def test_an_interaction_free_comparison_uses_the_chi_square_limit():
     # Both readers score 4/6 on a and 3/6 on b: no reader x modality interaction.
     a = np.array([[0, 1, 1, 0, 1, 1], [0, 1, 1, 1, 1, 0]], dtype=float)

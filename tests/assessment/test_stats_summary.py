@@ -71,9 +71,11 @@ def test_primary_section_is_the_or_hillis_analysis_of_round_one(study, summary):
 def test_summary_has_every_section(summary):
     paired = summary["designs"]["paired"]
     assert set(paired) == {
-        "headline", "primary", "sample_size", "round_1", "by_round", "by_reader", "agreement",
-        "repeatability", "strata", "cases", "fast_readers",
+        "measure", "headline", "primary", "sample_size", "round_1", "by_round", "by_reader",
+        "agreement", "repeatability", "strata", "cases", "fast_readers",
     }  # fmt: skip
+    assert paired["measure"] == "accuracy"
+    assert summary["designs"]["single"]["measure"] == "balanced accuracy"
     assert set(paired["round_1"]) == set(SUBSET_STATISTICS)
     assert paired["agreement"]["1"]["computable"]
     assert paired["repeatability"]["pooled"]["n_repeats"] == 8 * N_REPEATS

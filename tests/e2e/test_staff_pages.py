@@ -168,12 +168,20 @@ def test_seed_form_lists_groups_errors_and_preview(
     page.check("#id_allow_shared_ecgs")  # else only the 2 pairs bob has not seen are left
     with page.expect_navigation():
         page.click("#seed-preview-button")
+    # Shared ECGs leave out those bob was shown with their source (2 practice pairs and the
+    # attention check's real ECG): 5 pairs are left.
+    assert (
+        "only 5 real/synthetic pairs could be matched" in page.locator("#seed-errors").inner_text()
+    )
+    page.fill("#id_practice", "0")
+    with page.expect_navigation():
+        page.click("#seed-preview-button")
     preview = page.locator("#seed-preview")
     assert preview.is_visible() and page.locator("#seed-errors").count() == 0
     drawn = preview.get_attribute("data-seed")
     assert page.input_value("#id_seed") == drawn, "the drawn seed is filled in"
     totals = page.locator("#preview-totals").inner_text().split()
-    assert totals[:4] == ["All", "8", "0", "4"]
+    assert totals[:4] == ["All", "5", "0", "4"]
     strata = {
         row.get_attribute("data-stratum"): int(row.get_attribute("data-main"))
         for row in page.locator("#preview-strata tbody tr").all()
