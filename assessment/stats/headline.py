@@ -9,8 +9,8 @@ from assessment.stats.primary import DesignAnalysis
 
 WHAT_WAS_DONE = {
     "paired": "identified the synthetic ECG in {estimate} of pairs",
-    "single": "told single ECGs apart as real or synthetic with a balanced accuracy of "
-    "{estimate} (the mean of the shares right among synthetic and among real ECGs)",
+    "single": "told single ECGs apart as real or synthetic with a balanced accuracy (the "
+    "mean of the shares right among synthetic and among real ECGs) of {estimate}",
 }
 
 
