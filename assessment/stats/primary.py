@@ -164,7 +164,7 @@ class _Runner:
             usable &= fom.usable(matrix)
         excluded = tuple(self.readers[~usable])
         if usable.sum() < 1 or len(self.cases) < 2:
-            return Analysis(None, "needs at least one reader with enough judged cases", excluded)
+            return Analysis(None, f"needs at least one reader with {fom.needs}", excluded)
         foms = [fom.compute(matrix[usable]) for matrix in matrices.values()]
         analysis = or_analysis(
             foms,
@@ -231,6 +231,7 @@ class _Fom:
 
     compute: Callable[[np.ndarray], ReaderFoms]
     usable: Callable[[np.ndarray], np.ndarray]
+    needs: str = "two judged cases"  # what ``usable`` asks of a reader, for messages
 
 
 CASE_MEAN = _Fom(case_mean, case_mean_usable)
@@ -249,6 +250,7 @@ def _balanced_of(rows: pd.DataFrame, positive: np.ndarray) -> _Fom:
     return _Fom(
         lambda values: balanced_accuracy(values, truth),
         lambda values: balanced_accuracy_usable(values, truth),
+        "two judged cases of each source",
     )
 
 
@@ -264,6 +266,7 @@ def _auc_of(rows: pd.DataFrame, positive: np.ndarray) -> _Fom:
     return _Fom(
         lambda scores: wilcoxon_auc(scores, truth),
         lambda scores: wilcoxon_auc_usable(scores, truth),
+        "two rated cases of each source",
     )
 
 

@@ -138,3 +138,14 @@ def test_one_modality_analysis_equals_the_reader_mean_t_interval_without_case_co
     assert fixed_cases.df == 5
     (random,) = analysis.generalisations[RRRC].modalities
     assert random.estimate == pytest.approx(reader_means.mean())
+
+
+def test_single_design_without_both_sources_says_what_each_reader_needs():
+    frame = _leaning_single_study(np.random.default_rng(1))
+    real_only = validate(frame[frame["truth"] == "real"].drop(columns=["correct"]))
+    result = design_analysis(real_only, "single", MARGIN)
+    assert not result.accuracy.computable
+    assert result.accuracy.reason == (
+        "needs at least one reader with two judged cases of each source"
+    )
+    assert result.auc.reason == "needs at least one reader with two rated cases of each source"
