@@ -134,7 +134,8 @@ def plan_cases(
         return not {matches[i].real_id, matches[i].synthetic_id} & excluded
 
     chosen = _stratified(matches, ranked, n_main, reserved=set())
-    practice = [i for i in ranked if i not in chosen and allowed(i)][:n_practice]
+    in_main = set(chosen)
+    practice = [i for i in ranked if i not in in_main and allowed(i)][:n_practice]
     if len(practice) < n_practice:
         # The main cases took pairs that practice needs: set practice aside first, from the
         # lowest-ranked pairs it may use, and choose the main cases from the others.

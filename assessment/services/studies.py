@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
@@ -45,7 +45,11 @@ def ecgs_seen_by(
     studies = Study.objects.filter(enrolments__reader__username__in=usernames)
     if other_than is not None:
         studies = studies.exclude(pk=other_than.pk)
-    cases = Case.objects.filter(study__in=studies)
+    return _ecg_ids(Case.objects.filter(study__in=studies), revealed)
+
+
+def _ecg_ids(cases: QuerySet[Case], revealed: bool | None) -> set[int]:
+    """ids of the ECGs of ``cases``: all, those shown with their source, or those blind."""
     if revealed is not None:
         revealing = Q(kind__in=REVEALING_KINDS)
         cases = cases.filter(revealing if revealed else ~revealing)
@@ -198,9 +202,8 @@ def _refuse_shared_ecgs(study: Study, usernames: Sequence[str]) -> None:
 
 
 def _refuse_revealed_ecgs(study: Study, usernames: Sequence[str]) -> None:
-    revealing = Q(kind__in=REVEALING_KINDS)
-    shown_here = ecg_ids_of(study.cases.filter(revealing))
-    blind_here = ecg_ids_of(study.cases.filter(~revealing))
+    shown_here = _ecg_ids(study.cases.all(), revealed=True)
+    blind_here = _ecg_ids(study.cases.all(), revealed=False)
     for username in usernames:
         shown_elsewhere = ecgs_seen_by([username], other_than=study, revealed=True)
         blind_elsewhere = ecgs_seen_by([username], other_than=study, revealed=False)

@@ -237,6 +237,14 @@ class _Fom:
 CASE_MEAN = _Fom(case_mean, case_mean_usable)
 
 
+BOTH_SOURCES = "two judged cases of each source"
+
+
+def accuracy_needs(design: str) -> str:
+    """What each reader must have judged for the design's primary measure."""
+    return BOTH_SOURCES if design == "single" else CASE_MEAN.needs
+
+
 def _accuracy_measure(rows: pd.DataFrame, design: str) -> tuple[str, _Fom]:
     """The primary figure of merit of a design: 2AFC accuracy for pairs, balanced accuracy
     for single ECGs."""
@@ -250,7 +258,7 @@ def _balanced_of(rows: pd.DataFrame, positive: np.ndarray) -> _Fom:
     return _Fom(
         lambda values: balanced_accuracy(values, truth),
         lambda values: balanced_accuracy_usable(values, truth),
-        "two judged cases of each source",
+        BOTH_SOURCES,
     )
 
 

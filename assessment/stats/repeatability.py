@@ -73,16 +73,13 @@ def pooled_intra_rater(pairs: pd.DataFrame, design: str, alpha: float = 0.05) ->
     Wald CI with one reader; none when leaving a reader out makes kappa undefined)."""
     result = intra_rater(pairs, design)
     kappa = result["cohen_kappa"]
-    readers = pairs["reader"].unique()
-    if len(readers) < 2 or not math.isfinite(kappa["kappa"]):
+    tables = [_verdict_table(group, design) for _, group in pairs.groupby("reader")]
+    if len(tables) < 2 or not math.isfinite(kappa["kappa"]):
         return result
-    left_out = np.array(
-        [
-            cohen_kappa(_verdict_table(pairs[pairs["reader"] != reader], design))["kappa"]
-            for reader in readers
-        ]
-    )
-    r = len(readers)
+    # Tables add up over readers: leaving one out subtracts its table from the total.
+    total = sum(tables)
+    left_out = np.array([cohen_kappa(total - table)["kappa"] for table in tables])
+    r = len(tables)
     if not np.isfinite(left_out).all():
         se = low = high = math.nan
     else:

@@ -19,7 +19,7 @@ import pandas as pd
 from assessment.stats.accuracy import DEFAULT_MARGIN, accuracy_summary
 from assessment.stats.detection import single_design_detection, two_afc_dprime
 from assessment.stats.frame import positive_truth
-from assessment.stats.primary import accuracy_estimate
+from assessment.stats.primary import accuracy_estimate, accuracy_needs
 from assessment.stats.roc import roc_analysis
 
 
@@ -52,8 +52,7 @@ def reader_averaged(rows: pd.DataFrame, design: str, options: AnalysisOptions) -
     cases; fixed with one reader)."""
     estimate = accuracy_estimate(rows, design, options.margin, options.alpha)
     if estimate is None:
-        need = "two judged cases of each source" if design == "single" else "two judged cases"
-        return {"computable": False, "reason": f"needs {need} per reader"}
+        return {"computable": False, "reason": f"needs {accuracy_needs(design)} per reader"}
     generalisation, value = estimate
     return {"computable": True, "generalisation": generalisation, **asdict(value)}
 
