@@ -43,7 +43,7 @@ class ConsentForm(forms.Form):
         widget=forms.CheckboxInput(attrs={"autofocus": True}),
     )
     specialty = forms.ChoiceField(
-        choices=[("", "Choose your specialty")] + ReaderProfile.Specialty.choices,
+        choices=[("", "— choose your specialty —")] + ReaderProfile.Specialty.choices,
         error_messages={"required": "Choose your specialty."},
     )
     years_experience = forms.IntegerField(

@@ -18,26 +18,42 @@ SECONDS_PER_ITEM = {"paired": 45, "single": 30}
 
 @dataclass(frozen=True)
 class Expectations:
-    """What a reader is told before starting: items, time, paper speed and gain."""
+    """What a reader is told before starting: items (``practice`` of them practice), time,
+    paper speed and gain."""
 
     items: int
     minutes: int
     speed_mm_s: float
     gain_text: str
+    practice: int = 0
 
     @property
     def paper_text(self) -> str:
         return f"{self.speed_mm_s:g} mm/s, {self.gain_text}"
 
+    @property
+    def items_text(self) -> str:
+        """The items counted as the case pages number them: the practice items apart."""
+        counted = _count(self.items - self.practice, "item")
+        if not self.practice:
+            return counted
+        return f"{counted} and {_count(self.practice, 'practice item')}"
 
-def expectations(page: Page, *, items: int, paired: bool) -> Expectations:
-    """Expectations for a reader with ``items`` items on pages laid out as ``page``."""
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def expectations(page: Page, *, items: int, paired: bool, practice: int = 0) -> Expectations:
+    """Expectations for a reader with ``items`` items (``practice`` of them practice) on
+    pages laid out as ``page``."""
     seconds = items * SECONDS_PER_ITEM["paired" if paired else "single"]
     return Expectations(
         items=items,
         minutes=max(1, math.ceil(seconds / 60)),
         speed_mm_s=page.speed_mm_s,
         gain_text=gain_text(page),
+        practice=practice,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -125,17 +126,19 @@ def next_assignment(assignment: Assignment) -> Assignment | None:
 
 @dataclass(frozen=True)
 class ItemCounts:
-    """An enrolment's progress: main items answered of all main items, and how many items
-    (practice included) are still to answer."""
+    """An enrolment's progress: main items answered of all main items, how many items
+    (practice included) are still to answer, and how many of those are practice."""
 
     answered: int = 0
     total: int = 0
     left: int = 0
+    practice_left: int = 0
 
 
 def enrolment_item_counts(enrolment_ids: list[int]) -> dict[int, ItemCounts]:
     """:class:`ItemCounts` of each enrolment, by enrolment id."""
     main = Q(phase=Assignment.Phase.MAIN)
+    practice = Q(phase=Assignment.Phase.PRACTICE)
     done = Q(judgments__isnull=False)
     rows = (
         Assignment.objects.filter(enrolment_id__in=enrolment_ids)
@@ -145,12 +148,17 @@ def enrolment_item_counts(enrolment_ids: list[int]) -> dict[int, ItemCounts]:
             answered=Count("id", filter=main & done, distinct=True),
             items=Count("id", distinct=True),
             any_answered=Count("id", filter=done, distinct=True),
+            practice=Count("id", filter=practice, distinct=True),
+            practice_answered=Count("id", filter=practice & done, distinct=True),
         )
     )
     counts = {pk: ItemCounts() for pk in enrolment_ids}
     for row in rows:
         counts[row["enrolment_id"]] = ItemCounts(
-            answered=row["answered"], total=row["total"], left=row["items"] - row["any_answered"]
+            answered=row["answered"],
+            total=row["total"],
+            left=row["items"] - row["any_answered"],
+            practice_left=row["practice"] - row["practice_answered"],
         )
     return counts
 
@@ -158,6 +166,15 @@ def enrolment_item_counts(enrolment_ids: list[int]) -> dict[int, ItemCounts]:
 def judgment_of(assignment: Assignment) -> Judgment | None:
     """The stored judgment of this assignment's round, if any."""
     return Judgment.objects.filter(assignment=assignment, round=assignment.round).first()
+
+
+def judgment_has_client_token(judgment: Judgment, token: str) -> bool:
+    """Whether one of the judgment's accepted submits carried ``token`` (a UUID's text)."""
+    try:
+        parsed = uuid.UUID(token)
+    except ValueError:
+        return False
+    return judgment.history.filter(client_token=parsed).exists()
 
 
 def ecg_ids_of(cases: QuerySet[Case]) -> set[int]:

@@ -36,6 +36,8 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_ENV=production refuses DEBUG=1")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A form from a page that outlived its sign-in gets a page saying so, with a way back.
+CSRF_FAILURE_VIEW = "assessment.views.access.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -8,10 +8,14 @@ stored as a :class:`RealismEvaluation` per generator (origin, generator name, ch
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from django.db import transaction
+from django.db.models import QuerySet
 
 from generator.core.checkpoint import CheckpointError, load_checkpoint
 from generator.core.classifier import ClassifierConfig, save_classifier
@@ -22,6 +26,7 @@ from generator.core.realism import (
     Dataset,
     FitSettings,
     RealismError,
+    RealismResult,
     evaluate_realism,
     fold_text,
     generator_fold_check,
@@ -52,26 +57,33 @@ def realism_evaluation(
 ) -> RealismEvaluation:
     """Evaluate the synthetic ECGs of ``synthetic_origin`` against the real ECGs of
     ``real_origin`` (classifiers trained on ``train_folds``, tested on ``test_folds``) and
-    store the result; with ``out_dir`` the two classifiers are saved there too. ``device``:
-    cpu or cuda (default: cuda when available).
+    store the result; with ``out_dir`` the two classifiers are saved there too (a failure
+    stores neither). ``device``: cpu or cuda (default: cuda when available).
 
     The generator must not have been trained on the test folds (see
     :func:`generator_training`: from the pool's ``checkpoint`` file or the folds stated in
     ``generator_train_folds``); an overlap is refused unless
     ``allow_generator_test_overlap``, and unknown training folds are stored with a warning
     (``settings["generator_training"]``)."""
-    spec, config = realism_request_check(
+    spec, config, fit = realism_request_check(
+        synthetic_origin=synthetic_origin,
+        real_origin=real_origin,
         train_folds=train_folds,
         test_folds=test_folds,
         sampling_rate=sampling_rate,
+        epochs=epochs,
+        seed=seed,
         width=width,
         min_per_class=min_per_class,
+        out_dir=out_dir,
+        checkpoint=checkpoint,
         generator_train_folds=generator_train_folds,
         allow_generator_test_overlap=allow_generator_test_overlap,
     )
-    settings = FitSettings(epochs=epochs, seed=seed, device=device)
+    settings = replace(fit, device=device)
     real = ECG.objects.real().filter(origin=real_origin)
-    pool = ECG.objects.synthetic().filter(origin=synthetic_origin)
+    sets = _evaluation_sets(synthetic_origin, real_origin, train_folds, test_folds)
+    pool = sets[0][1]  # the synthetic ECGs
     training = generator_training(
         pool=pool, real=real, checkpoint=checkpoint, stated_folds=generator_train_folds
     )
@@ -84,59 +96,86 @@ def realism_evaluation(
             f"the generator was trained on test fold(s) {fold_text(overlap)} (overlap allowed): "
             f"TSTR and TRTS are scored partly on ECGs it was trained on"
         )
-    synthetic = _dataset(f"synthetic ECGs of {synthetic_origin}", pool, spec)
-    real_train = _dataset(
-        f"real {real_origin} ECGs of folds {fold_text(train_folds)}",
-        real.filter(strat_fold__in=train_folds),
-        spec,
-    )
-    real_test = _dataset(
-        f"real {real_origin} ECGs of folds {fold_text(test_folds)}",
-        real.filter(strat_fold__in=test_folds),
-        spec,
-    )
+    synthetic, real_train, real_test = (_dataset(name, rows, spec) for name, rows in sets)
     result = evaluate_realism(synthetic, real_train, real_test, config, settings, min_per_class)
     names = set(pool.values_list("generator_name", flat=True))
     checkpoints = set(pool.values_list("checkpoint_sha256", flat=True))
-    evaluation = RealismEvaluation.objects.create(
-        synthetic_origin=synthetic_origin,
-        generator_name=names.pop() if len(names) == 1 else "",
-        checkpoint_sha256=checkpoints.pop() if len(checkpoints) == 1 else "",
-        real_origin=real_origin,
-        train_folds=sorted(train_folds),
-        test_folds=sorted(test_folds),
-        sampling_rate=spec.sampling_rate,
-        settings={
+    fields = {
+        "synthetic_origin": synthetic_origin,
+        "generator_name": names.pop() if len(names) == 1 else "",
+        "checkpoint_sha256": checkpoints.pop() if len(checkpoints) == 1 else "",
+        "real_origin": real_origin,
+        "train_folds": sorted(train_folds),
+        "test_folds": sorted(test_folds),
+        "sampling_rate": spec.sampling_rate,
+        "settings": {
             **realism_settings(config, settings),
             "min_per_class": min_per_class,
             "generator_training": training,
         },
-        metrics=result.metrics(),
-    )
-    if out_dir:
-        files = {}
-        for kind, model in (("synthetic", result.synthetic_model), ("real", result.real_model)):
-            path = Path(out_dir) / f"realism_{evaluation.pk}_{kind}.pt"
-            meta = {"evaluation": evaluation.pk, "trained_on": kind}
-            files[kind] = {"path": str(path), "sha256": save_classifier(path, model, meta)}
-        evaluation.classifier_files = files
-        evaluation.save(update_fields=["classifier_files"])
+        "metrics": result.metrics(),
+    }
+    return _evaluation_store(fields, result, out_dir)
+
+
+def _evaluation_store(
+    fields: dict, result: RealismResult, out_dir: str | None
+) -> RealismEvaluation:
+    """Store the evaluation and, with ``out_dir``, save its two classifiers there: both or
+    neither (a failure leaves no row and removes the files already written)."""
+    written: list[Path] = []
+    try:
+        with transaction.atomic():
+            evaluation = RealismEvaluation.objects.create(**fields)
+            if out_dir:
+                evaluation.classifier_files = _classifiers_save(
+                    evaluation.pk, result, Path(out_dir), written
+                )
+                evaluation.save(update_fields=["classifier_files"])
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     return evaluation
+
+
+def _classifiers_save(pk: int, result: RealismResult, folder: Path, written: list[Path]) -> dict:
+    """Save both classifiers of evaluation ``pk`` in ``folder`` (each path is added to
+    ``written`` before it is written); their paths and SHA-256."""
+    files = {}
+    for kind, model in (("synthetic", result.synthetic_model), ("real", result.real_model)):
+        path = folder / f"realism_{pk}_{kind}.pt"
+        written.append(path)
+        try:
+            digest = save_classifier(path, model, {"evaluation": pk, "trained_on": kind})
+        except OSError as exc:
+            raise RealismError(f"cannot save the classifiers in {folder}: {exc}") from exc
+        files[kind] = {"path": str(path), "sha256": digest}
+    return files
 
 
 def realism_request_check(
     *,
+    synthetic_origin: str,
+    real_origin: str = "ptbxl",
     train_folds: Sequence[int],
     test_folds: Sequence[int],
-    sampling_rate: float,
-    width: int,
-    min_per_class: int,
+    sampling_rate: float = 100.0,
+    epochs: int = 20,
+    seed: int = 0,
+    width: int = 32,
+    min_per_class: int = 2,
+    out_dir: str | None = None,
+    checkpoint: str | None = None,
     generator_train_folds: Sequence[int] | None = None,
     allow_generator_test_overlap: bool = False,
-) -> tuple[HarmonisationSpec, ClassifierConfig]:
+    **_: object,
+) -> tuple[HarmonisationSpec, ClassifierConfig, FitSettings]:
     """Refuse, before any ECG is loaded (and before a job is queued), folds that overlap,
-    a generator stated to be trained on a test fold, a bad rate or network configuration;
-    the harmonisation and classifier configuration of the request."""
+    a generator stated to be trained on a test fold, a bad rate, network or fit setting,
+    a set with no labelled ECG in the store, a missing checkpoint file or an output folder
+    that cannot be written; the harmonisation, classifier and fit settings of the request
+    (the device is left to the machine that runs it)."""
     if not train_folds or not test_folds:
         raise RealismError("name the real training folds and the real test folds")
     overlap = sorted(set(train_folds) & set(test_folds))
@@ -155,7 +194,58 @@ def realism_request_check(
         raise RealismError(str(exc)) from exc
     if min_per_class < 1:
         raise RealismError(f"min_per_class must be >= 1, got {min_per_class}")
-    return spec, config
+    fit = FitSettings(epochs=epochs, seed=seed)
+    for name, rows in _evaluation_sets(synthetic_origin, real_origin, train_folds, test_folds):
+        if not any(map(_labelled, rows.values_list("superclasses", flat=True).iterator())):
+            raise RealismError(f"no {name} with a diagnostic superclass in the store")
+    if checkpoint and not Path(checkpoint).is_file():
+        raise RealismError(f"checkpoint {checkpoint} does not exist")
+    if out_dir:
+        _output_folder_check(Path(out_dir))
+    return spec, config, fit
+
+
+def _evaluation_sets(
+    synthetic_origin: str, real_origin: str, train_folds: Sequence[int], test_folds: Sequence[int]
+) -> list[tuple[str, QuerySet]]:
+    """The named rows of the synthetic pool, the real training and the real test ECGs."""
+    real = ECG.objects.real().filter(origin=real_origin)
+    return [
+        (
+            f"synthetic ECGs of {synthetic_origin}",
+            ECG.objects.synthetic().filter(origin=synthetic_origin),
+        ),
+        (
+            f"real {real_origin} ECGs of folds {fold_text(train_folds)}",
+            real.filter(strat_fold__in=train_folds),
+        ),
+        (
+            f"real {real_origin} ECGs of folds {fold_text(test_folds)}",
+            real.filter(strat_fold__in=test_folds),
+        ),
+    ]
+
+
+def _labelled(superclasses: Sequence[str]) -> bool:
+    """Whether an ECG has a diagnostic superclass (the ECGs an evaluation uses)."""
+    return any(c in superclasses for c in SUPERCLASSES)
+
+
+def _output_folder_check(folder: Path) -> None:
+    """Refuse an output folder that is a file, whose parent does not exist, or in which a
+    file cannot be created (tried with a temporary file that is removed at once)."""
+    if folder.exists() and not folder.is_dir():
+        raise RealismError(f"output folder {folder} is a file")
+    existing = folder if folder.is_dir() else folder.parent
+    if not existing.is_dir():
+        raise RealismError(f"output folder {folder}: {existing} does not exist")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise RealismError(
+            f"output folder {folder}: cannot write in {existing} ({exc.strerror})"
+        ) from exc
 
 
 def generator_training(
@@ -257,15 +347,13 @@ def _dataset(name: str, rows, spec: HarmonisationSpec) -> Dataset:
     (kept, they would count as negatives of every class)."""
     signals, labels = [], []
     for ecg in rows.order_by("id").iterator(chunk_size=500):
-        if not any(c in ecg.superclasses for c in SUPERCLASSES):
+        if not _labelled(ecg.superclasses):
             continue
         try:
             signals.append(harmonise(ecg.signal(), ecg.sampling_rate, spec))
         except ValueError as exc:
             raise RealismError(f"{name}: ECG {ecg.pk}: {exc}") from exc
         labels.append([c in ecg.superclasses for c in SUPERCLASSES])
-    if not signals:
-        raise RealismError(f"no {name} with a diagnostic superclass in the store")
     return Dataset(name, np.stack(signals), np.asarray(labels, dtype=np.float32))
 
 

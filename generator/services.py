@@ -2,32 +2,55 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 
+import numpy as np
 from django.db import transaction
 
 from generator.core.scp import label_set_key, superclasses_of
-from generator.core.signal_codec import encode_signal
+from generator.core.signal_codec import encode_signal, signal_sha256
 from generator.core.validation import SignalError, check_signal
 from generator.models import ECG
 from generator.records.errors import RecordError
 from generator.records.types import EcgRecord
 
 _BATCH = 200
+# What a re-import compares with the ECG already stored under the same source key.
+_COMPARED = (
+    "source",
+    "origin",
+    "sampling_rate",
+    "n_samples",
+    "signal_sha256",
+    "scp_codes",
+    "provenance",
+)
 
 
 @dataclass
 class ImportSummary:
-    """What an import did."""
+    """What an import did; ``differing`` counts the already stored ECGs that differ from
+    the import, per metadata (field name -> ECGs), and ``n_differing`` those ECGs."""
 
     added: int = 0
     skipped: int = 0
+    differing: Counter[str] = field(default_factory=Counter)
+    n_differing: int = 0
 
     def line(self, what: str) -> str:
         """The one-line summary printed at the end of an import command."""
         return f"{what}: {self.added} added, {self.skipped} already stored, {self.total} read"
+
+    def differing_line(self) -> str:
+        """The warning that already stored ECGs differ from what this import asked for."""
+        fields = ", ".join(f"{name} ({count})" for name, count in sorted(self.differing.items()))
+        return (
+            f"{self.n_differing} already stored ECGs differ from this import in: {fields}. "
+            "They were kept as stored: stored research data is never rewritten."
+        )
 
     @property
     def total(self) -> int:
@@ -74,15 +97,24 @@ def ecg_import(
     """Store every record not stored yet, all or nothing.
 
     Records whose ``source_key`` is already in the store are skipped, so re-running an
-    import adds nothing. Any invalid record raises and rolls back the whole import.
+    import adds nothing; the summary counts those whose stored metadata differ from the
+    record. Any invalid record raises and rolls back the whole import.
     """
     summary = ImportSummary()
     for batch in _batches(records, _BATCH):
         keys = [record.source_key for record in batch]
-        stored = set(ECG.objects.filter(source_key__in=keys).values_list("source_key", flat=True))
+        stored = {
+            row["source_key"]: row
+            for row in ECG.objects.filter(source_key__in=keys).values("source_key", *_COMPARED)
+        }
         fresh: dict[str, ECG] = {}
         for record in batch:
-            if record.source_key in stored or record.source_key in fresh:
+            if record.source_key in stored:
+                summary.skipped += 1
+                differences = _differences(record, stored[record.source_key])
+                summary.differing.update(differences)
+                summary.n_differing += bool(differences)
+            elif record.source_key in fresh:
                 summary.skipped += 1
             else:
                 fresh[record.source_key] = ecg_build(record)
@@ -92,6 +124,22 @@ def ecg_import(
         if on_progress is not None:
             on_progress(len(batch))
     return summary
+
+
+def _differences(record: EcgRecord, stored: dict) -> list[str]:
+    """The metadata (field names) in which ``record`` differs from ``stored``, the values
+    of :data:`_COMPARED` of the ECG stored under its source key."""
+    signal = np.asarray(record.signal)
+    wanted = {
+        "source": record.source,
+        "origin": record.origin,
+        "sampling_rate": record.sampling_rate,
+        "n_samples": signal.shape[-1],
+        "signal_sha256": signal_sha256(signal),  # the samples, e.g. in another lead order
+        "scp_codes": record.scp_codes,
+        "provenance": record.provenance,
+    }
+    return [name for name in _COMPARED if wanted[name] != stored[name]]
 
 
 def stored_source_keys(prefix: str) -> frozenset[str]:

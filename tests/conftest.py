@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from tests.personas import admin, reader_a, reader_b  # noqa: F401  (fixtures)
@@ -21,8 +22,12 @@ def shared_data() -> Path:
 @pytest.fixture(autouse=True)
 def kernel_cache_dir(tmp_path: Path):
     """Each test keeps the S4 kernel caches of its sampling jobs in its own folder (never
-    the project's var/), whatever it calls its own fixtures or parameters."""
+    the project's var/), whatever it calls its own fixtures or parameters. Without Django
+    (``-p no:django``, for the pure tests) there are no settings to override."""
     folder = tmp_path / "kernel-cache"
+    if not settings.configured:
+        yield folder
+        return
     with override_settings(GENERATOR_KERNEL_CACHE_DIR=str(folder)):
         yield folder
 

@@ -183,3 +183,18 @@ def _flag(value: object, name: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{name} must be true or false, got {value!r}")
     return value
+
+
+CLEAN_VERDICT = "No channel tells real from synthetic panels better than chance."
+UNTESTED_VERDICT = (
+    "No channel could be tested: too few panels of each source. The audit says nothing "
+    "about blinding for this study."
+)
+
+
+def audit_verdict(audit: dict) -> str:
+    """The audit's conclusion in one sentence, from its stored (``as_dict``) form: leaking
+    channels, none tested, or none leaking."""
+    if audit["leaking_channels"]:
+        return f"Leaking channels: {', '.join(audit['leaking_channels'])}."
+    return CLEAN_VERDICT if audit["family_size"] else UNTESTED_VERDICT

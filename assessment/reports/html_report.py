@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from assessment.audit.result import audit_verdict
 from assessment.reports import charts
 from assessment.reports.privacy_section import privacy_html
 from assessment.reports.realism_section import realism_chart, realism_html
@@ -426,9 +427,9 @@ def _blinding(blinding: dict | None) -> str:
               f"AUC lower bound (simultaneous, {audit['family_size']} channels)")  # fmt: skip
     leaking = audit["leaking_channels"]
     verdict = (
-        f"<p><b>Leaking channels: {_text(', '.join(leaking))}.</b></p>"
+        f"<p><b>{_text(audit_verdict(audit))}</b></p>"
         if leaking
-        else "<p>No channel tells real from synthetic panels better than chance.</p>"
+        else (f"<p>{_text(audit_verdict(audit))}</p>")
     )
     override = blinding.get("override")
     if override:

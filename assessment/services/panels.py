@@ -58,12 +58,15 @@ def study_row_height(study: Study) -> float:
     clipped under a marker."""
     spec = study.harmonisation_spec()
     options = replace(study_render_options(study), row_height_mm=None)
-    extents = (
-        trace_extent_mm(
-            harmonise(ecg.signal(), ecg.sampling_rate, spec), spec.sampling_rate, options
-        )
-        for ecg in _ecgs(study_ecg_ids(study))
-    )
+
+    def extent(ecg: ECG) -> float:
+        try:
+            signal = harmonise(ecg.signal(), ecg.sampling_rate, spec)
+        except ValueError as exc:  # a corrupt stored signal, or one the study cannot use
+            raise ValueError(f"ECG {ecg.pk}: {exc}") from exc
+        return trace_extent_mm(signal, spec.sampling_rate, options)
+
+    extents = (extent(ecg) for ecg in _ecgs(study_ecg_ids(study)))
     return row_height_for_extent(max(extents, default=0.0), options)
 
 

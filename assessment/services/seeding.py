@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -223,8 +224,9 @@ def _plan_study(
         keep_blind = ecgs_seen_by(readers, revealed=False)
     else:
         seen, keep_blind = ecgs_seen_by(readers), set()
-    real, synthetic, excluded_seen = _unseen_candidates(pool, study, seen)
-    synthetic, excluded_copies = _without_flagged_copies(synthetic)
+    pooled = _unseen_candidates(pool, study, seen)
+    real, excluded_seen = pooled.real, pooled.excluded_seen
+    synthetic, excluded_copies = _without_flagged_copies(pooled.synthetic)
     unscreened = len(synthetic) - len(screened_ids([c.ecg_id for c in synthetic]))
     matches = match_pairs(real, synthetic, seed=seed)
     try:
@@ -238,7 +240,9 @@ def _plan_study(
             keep_blind=keep_blind,
         )
     except MatchingError as exc:
-        raise StudySeedError(str(exc)) from exc
+        duration_s = study.harmonisation_spec().duration_s
+        left_out = _left_out_text(pooled.too_short, excluded_seen, excluded_copies, duration_s)
+        raise StudySeedError(f"{exc}{left_out}") from exc
     count = study.attention_checks
     if count and study.is_paired and len(plan.spare_real_ids) < count:
         raise StudySeedError(
@@ -276,9 +280,9 @@ def pairs_available(
     except ValueError as exc:
         raise StudySeedError(str(exc)) from exc
     study = Study(harmonisation=spec.as_dict())
-    real, synthetic, _ = _unseen_candidates(pool, study, ecgs_seen_by(readers))
-    synthetic, _ = _without_flagged_copies(synthetic)
-    return len(match_pairs(real, synthetic, seed=0))
+    pooled = _unseen_candidates(pool, study, ecgs_seen_by(readers))
+    synthetic, _ = _without_flagged_copies(pooled.synthetic)
+    return len(match_pairs(pooled.real, synthetic, seed=0))
 
 
 def _without_flagged_copies(synthetic: list[Candidate]) -> tuple[list[Candidate], int]:
@@ -288,21 +292,39 @@ def _without_flagged_copies(synthetic: list[Candidate]) -> tuple[list[Candidate]
     return [c for c in synthetic if c.ecg_id not in flagged], len(flagged)
 
 
-def _unseen_candidates(
-    pool: EcgPool, study: Study, seen: set[int]
-) -> tuple[list[Candidate], list[Candidate], int]:
-    """The pool's real and synthetic candidates without the ``seen`` ECGs, and how many
-    of them were left out."""
-    real = _candidates(ECG.Source.REAL, pool.real_origins, pool.real_folds, study)
-    synthetic = _candidates(
+class PooledCandidates(NamedTuple):
+    """A pool's real and synthetic candidates, and how many of its ECGs were left out:
+    seen by the readers elsewhere, or shorter than the study's window."""
+
+    real: list[Candidate]
+    synthetic: list[Candidate]
+    excluded_seen: int
+    too_short: int
+
+
+def _unseen_candidates(pool: EcgPool, study: Study, seen: set[int]) -> PooledCandidates:
+    """The pool's real and synthetic candidates without the ``seen`` ECGs."""
+    real, real_short = _candidates(ECG.Source.REAL, pool.real_origins, pool.real_folds, study)
+    synthetic, synthetic_short = _candidates(
         ECG.Source.SYNTHETIC, pool.synthetic_origins, pool.synthetic_folds, study
     )
-    excluded = sum(c.ecg_id in seen for c in real + synthetic)
-    return (
-        [c for c in real if c.ecg_id not in seen],
-        [c for c in synthetic if c.ecg_id not in seen],
-        excluded,
+    return PooledCandidates(
+        real=[c for c in real if c.ecg_id not in seen],
+        synthetic=[c for c in synthetic if c.ecg_id not in seen],
+        excluded_seen=sum(c.ecg_id in seen for c in real + synthetic),
+        too_short=real_short + synthetic_short,
     )
+
+
+def _left_out_text(too_short: int, seen: int, copies: int, duration_s: float) -> str:
+    """What the pool lost before matching, for a too-few-pairs error ("" when nothing)."""
+    reasons = [
+        (too_short, f"shorter than the study's {duration_s:g} s"),
+        (seen, "seen by these readers in other studies"),
+        (copies, "flagged by a privacy screen as likely copies"),
+    ]
+    parts = [f"{count} {text}" for count, text in reasons if count]
+    return f"; left out of the pool before matching: {', '.join(parts)}" if parts else ""
 
 
 def _new_study(
@@ -360,7 +382,8 @@ def _typed_setting(setting: str, value: object) -> object:
 
 def _candidates(
     source: str, origins: Sequence[str], folds: Sequence[int], study: Study
-) -> list[Candidate]:
+) -> tuple[list[Candidate], int]:
+    """The pool's candidates of ``source``, and how many of its ECGs are too short."""
     if not origins:
         raise StudySeedError(f"name at least one {source} origin")
     known = set(
@@ -387,11 +410,12 @@ def _candidates(
             origin_rates, spec.sampling_rate, what=f"{source} ECGs", error=StudySeedError
         )
     # ECGs shorter than the study window cannot be harmonised, so they never enter.
-    return [
+    candidates = [
         Candidate(pk, label_set, tuple(superclasses))
         for pk, _, label_set, superclasses, n_samples, fs in values
         if n_samples / fs + 1e-9 >= spec.duration_s
     ]
+    return candidates, len(values) - len(candidates)
 
 
 def _main_cases(study: Study, matches: list[Match]) -> list[Case]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats
+from scipy import integrate, stats
 
 from assessment.stats.mrmc import Components
 
@@ -62,7 +62,7 @@ def power_vs_chance(
         return math.nan
     critical = stats.t.ppf(1 - alpha / 2, df)
     shift = (true_fom - 0.5) / sd
-    return float(stats.nct.sf(critical, df, shift) + stats.nct.cdf(-critical, df, shift))
+    return _t_above(critical, df, shift) + _t_below(-critical, df, shift)
 
 
 def tost_power(
@@ -79,9 +79,38 @@ def tost_power(
         return math.nan
     low, high = margin
     critical = stats.t.ppf(1 - alpha, df)
-    above_low = stats.nct.sf(critical, df, (true_fom - low) / sd)
-    below_high = stats.nct.cdf(-critical, df, (true_fom - high) / sd)
-    return float(max(0.0, above_low + below_high - 1.0))
+    above_low = _t_above(critical, df, (true_fom - low) / sd)
+    below_high = _t_below(-critical, df, (true_fom - high) / sd)
+    return max(0.0, above_low + below_high - 1.0)
+
+
+def _t_above(x: float, df: float, shift: float) -> float:
+    """P(T > x) for T noncentral t with ``df`` degrees of freedom and noncentrality ``shift``.
+
+    scipy's ``nct`` answers NaN in parts of its range (e.g. ``nct.cdf(-2.3, 4, 10)``), which
+    made planned case counts jump about; there the probability is integrated instead, over
+    the chi-square in T's denominator: P(T > x) = E[Phi(shift - x sqrt(V / df))].
+    """
+    if math.isinf(df):
+        return float(stats.norm.sf(x - shift))
+    value = float(stats.nct.sf(x, df, shift))
+    return value if math.isfinite(value) else t_above_by_integration(x, df, shift)
+
+
+def t_above_by_integration(x: float, df: float, shift: float) -> float:
+    """P(T > x) for finite ``df`` by integrating over V ~ chi-square(df), in V's quantiles
+    (bounded and smooth there, wherever the chi-square's mass lies)."""
+
+    def integrand(u: float) -> float:
+        v = stats.chi2.ppf(u, df)
+        return stats.norm.cdf(shift - x * math.sqrt(v / df))
+
+    return float(integrate.quad(integrand, 0.0, 1.0, limit=200)[0])
+
+
+def _t_below(x: float, df: float, shift: float) -> float:
+    """P(T < x) for the same T: -T is noncentral t with noncentrality -shift."""
+    return _t_above(-x, df, -shift)
 
 
 @dataclass(frozen=True)

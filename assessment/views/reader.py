@@ -6,8 +6,11 @@ reader's own gives the same 404 as one that does not exist.
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,10 +29,12 @@ from assessment.labels import label_question
 from assessment.models import Assignment, Enrolment, ReaderProfile, Study
 from assessment.reading import expectations, page_geometry
 from assessment.selectors import (
+    ItemCounts,
     answer_rules,
     assignment_for_reader,
     enrolment_for_reader,
     enrolment_item_counts,
+    judgment_has_client_token,
     judgment_of,
     next_assignment,
     next_step,
@@ -59,6 +64,32 @@ _STEP_URLS = {
 # anonymous visitor always gets the login page whatever the method.
 require_get_or_post = require_http_methods(["GET", "POST"])
 
+SIGNED_OUT_BEFORE_SAVING = (
+    "What you sent was not saved, because you had been signed out. Log in, and you will be "
+    "back on the same page to send it again."
+)
+
+
+def reader_login_required(view):
+    """``login_required`` for the pages that take a form: a post from a reader whose session
+    ended while the page was open is told, after logging in, that it was not saved."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.method == "POST":
+            messages.warning(request, SIGNED_OUT_BEFORE_SAVING)
+        return _go(request, redirect_to_login(request.get_full_path()).url)
+
+    return guarded
+
+
+ALREADY_ANSWERED_ELSEWHERE = (
+    "That item had already been answered (in another window or tab), so the answer just "
+    "sent was not saved. This is the next item."
+)
+
 
 @login_required
 @require_safe
@@ -75,11 +106,18 @@ def home(request: HttpRequest) -> HttpResponse:
                 "answered": count.answered,
                 "total": count.total,
                 "state": _reading_state(enrolment, count.answered),
-                "expect": _expectations(enrolment.study, count.left),
+                "expect": _expectations(enrolment.study, count),
             }
         )
+    # Enter continues the study in progress first, else the first one not started.
     first_open = next(
-        (row["enrolment"].pk for row in rows if row["state"] in ("not started", "started")), None
+        (
+            row["enrolment"].pk
+            for state in ("started", "not started")
+            for row in rows
+            if row["state"] == state
+        ),
+        None,
     )
     return render(request, "assessment/home.html", {"rows": rows, "first_open": first_open})
 
@@ -91,7 +129,7 @@ def study_continue(request: HttpRequest, token: str) -> HttpResponse:
     return _to_next_step(_own_enrolment(request, token))
 
 
-@login_required
+@reader_login_required
 @require_get_or_post
 def consent(request: HttpRequest, token: str) -> HttpResponse:
     """Consent and profile (specialty, experience, ECGs per week)."""
@@ -121,7 +159,7 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "assessment/consent.html", {"enrolment": enrolment, "form": form})
 
 
-@login_required
+@reader_login_required
 @require_get_or_post
 def instructions(request: HttpRequest, token: str) -> HttpResponse:
     """How the study works; in an unaware study this says nothing of synthetic ECGs."""
@@ -131,7 +169,7 @@ def instructions(request: HttpRequest, token: str) -> HttpResponse:
     )  # fmt: skip
 
 
-@login_required
+@reader_login_required
 @require_get_or_post
 def reveal(request: HttpRequest, token: str) -> HttpResponse:
     """After the unaware phase: the study includes synthetic ECGs; the main instructions."""
@@ -154,13 +192,15 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_safe
 def closed(request: HttpRequest, token: str) -> HttpResponse:
-    """The study closed before the reader finished."""
+    """The study closed before the reader finished (otherwise: the reader's next step)."""
     enrolment = _own_enrolment(request, token)
+    if next_step(enrolment).name != "closed":
+        return _to_next_step(enrolment)
     return render(request, "assessment/closed.html", {"enrolment": enrolment})
 
 
 @never_cache
-@login_required
+@reader_login_required
 @require_get_or_post
 def item(request: HttpRequest, token: str) -> HttpResponse:
     """One case: the ECG panel(s), the questions and the answer form."""
@@ -175,6 +215,8 @@ def item(request: HttpRequest, token: str) -> HttpResponse:
         if stored is not None and assignment.phase == Assignment.Phase.PRACTICE:
             return _go(request, reverse("assessment:feedback", args=[assignment.token]))
         if stored is None or not _may_change(assignment):
+            if _answered_elsewhere(request, stored):
+                messages.info(request, ALREADY_ANSWERED_ELSEWHERE)
             return _go(request, _next_step_url(enrolment, step))
     rules = answer_rules(assignment)
     missing = missing_texts(rules)
@@ -194,6 +236,14 @@ def item(request: HttpRequest, token: str) -> HttpResponse:
                 return _go(request, reverse("assessment:feedback", args=[assignment.token]))
             return _after_answer(request, enrolment)
     return _item_page(request, assignment, form, missing, stored)
+
+
+def _answered_elsewhere(request: HttpRequest, stored) -> bool:
+    """A post to an item whose stored answer came from another submit (another window),
+    not a repeat of the submit that stored it (a retried post: nothing was lost)."""
+    if request.method != "POST" or stored is None:
+        return False
+    return not judgment_has_client_token(stored, request.POST.get("client_token", ""))
 
 
 def _is_background(request: HttpRequest) -> bool:
@@ -316,12 +366,12 @@ def _acknowledge(request, token: str, step_name: str, service, template: str) ->
     if request.method == "POST" and form.is_valid():
         service(enrolment=enrolment)
         return _to_next_step(enrolment)
-    left = enrolment_item_counts([enrolment.pk])[enrolment.pk].left
+    count = enrolment_item_counts([enrolment.pk])[enrolment.pk]
     context = {
         "enrolment": enrolment,
         "study": enrolment.study,
         "form": form,
-        "expect": _expectations(enrolment.study, left),
+        "expect": _expectations(enrolment.study, count),
     }
     return render(request, template, context)
 
@@ -358,8 +408,10 @@ def _reading_state(enrolment: Enrolment, answered: int) -> str:
     return "started" if answered or enrolment.consented_at else "not started"
 
 
-def _expectations(study: Study, items: int):
-    return expectations(study_page(study), items=items, paired=study.is_paired)
+def _expectations(study: Study, count: ItemCounts):
+    return expectations(
+        study_page(study), items=count.left, paired=study.is_paired, practice=count.practice_left
+    )
 
 
 def _panels(assignment: Assignment) -> list[dict]:

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from assessment.audit.result import audit_verdict
 from assessment.errors import AssessmentError
 from assessment.models import Study
 from assessment.planning.summary import seeding_rows, seeding_strata
@@ -47,9 +48,15 @@ def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "uses_standins": study.cases.filter(
             Q(real_ecg__origin=STANDIN_ORIGIN) | Q(synthetic_ecg__origin=STANDIN_ORIGIN)
         ).exists(),
-        "audit": study.blinding_audit,
+        **_audit_context(study),
     }
     return render(request, "assessment/staff/study_detail.html", context)
+
+
+def _audit_context(study: Study) -> dict:
+    """The stored blinding audit and its one-sentence verdict, for _blinding_audit.html."""
+    audit = study.blinding_audit
+    return {"audit": audit, "audit_verdict": audit_verdict(audit) if audit else ""}
 
 
 def _progress_totals(readers: list) -> dict:
@@ -79,7 +86,7 @@ def study_audit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("assessment:staff-study-audit", pk=study.pk)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    context = {"study": study, "audit": study.blinding_audit}
+    context = {"study": study, **_audit_context(study)}
     return render(request, "assessment/staff/study_audit.html", context)
 
 

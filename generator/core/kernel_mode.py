@@ -1,12 +1,15 @@
 """Which S4 kernel mode a checkpoint was trained with, from its noise-prediction error.
 
 A model predicts the noise of held-out ECGs best with the kernel it was trained with, so
-the mode with the lower mean error at a fixed step and fixed (seeded) noise is that mode.
+the mode with the lower mean error at a fixed step and fixed (seeded) noise is that mode,
+when the difference is larger than the ECGs' scatter can explain (paired, per ECG).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +17,14 @@ import torch
 
 from generator.core.checkpoint import LoadedCheckpoint, load_checkpoint
 from generator.core.config import KERNEL_MODES
-from generator.core.diffusion import NoiseSchedule, training_loss
+from generator.core.diffusion import NoiseSchedule
 from generator.core.labels import encode_label_sets
 from generator.core.leads import generated_from_twelve
 
+RESOLVED_AT = 2.0  # standard errors the paired difference must exceed to name a mode
 
-def noise_prediction_error(
+
+def noise_prediction_errors(
     loaded: LoadedCheckpoint,
     signals: np.ndarray,
     label_sets: Sequence[Sequence[str]],
@@ -27,10 +32,12 @@ def noise_prediction_error(
     step: int,
     seed: int,
     batch_size: int = 16,
-) -> float:
-    """Mean squared error of the predicted noise of (N, 12, L) mV ECGs at diffusion ``step``.
+) -> np.ndarray:
+    """Each ECG's mean squared error of the predicted noise at diffusion ``step``: (N,) for
+    (N, 12, L) mV ECGs (their mean is the training loss of the whole set).
 
-    Codes outside the checkpoint's label vocabulary are ignored.
+    Codes outside the checkpoint's label vocabulary are ignored. A non-finite error (NaN
+    samples, a diverged model) is refused, naming the ECGs.
     """
     config = loaded.config
     if not 0 <= step < config.diffusion.T:
@@ -47,21 +54,42 @@ def noise_prediction_error(
     schedule = NoiseSchedule.from_config(config.diffusion)
     device = next(loaded.model.parameters()).device
     loaded.model.eval()
-    total = 0.0
+    errors = []
     with torch.no_grad():
         for start in range(0, len(x0), batch_size):
             part = slice(start, start + batch_size)
-            count = len(x0[part])
-            draws = (torch.full((count,), step), noise[part])
-            loss = training_loss(
-                loaded.model,
-                x0[part].to(device),
-                labels[part].to(device, torch.float32),
-                schedule,
-                draws=draws,
+            errors.append(
+                per_ecg_loss(
+                    loaded.model,
+                    x0[part].to(device),
+                    labels[part].to(device, torch.float32),
+                    schedule,
+                    step=step,
+                    noise=noise[part].to(device),
+                ).cpu()
             )
-            total += float(loss) * count
-    return total / len(x0)
+    errors = torch.cat(errors).double().numpy()
+    if not np.isfinite(errors).all():
+        bad = np.flatnonzero(~np.isfinite(errors))[:5].tolist()
+        raise ValueError(f"the noise-prediction error of ECG(s) {bad} is NaN or infinite")
+    return errors
+
+
+def per_ecg_loss(
+    model: torch.nn.Module,
+    x0: torch.Tensor,
+    labels: torch.Tensor,
+    schedule: NoiseSchedule,
+    *,
+    step: int,
+    noise: torch.Tensor,
+) -> torch.Tensor:
+    """``training_loss`` of each ECG of a batch on its own, all at ``step``: (B,)."""
+    steps = torch.full((len(x0),), step, device=x0.device)
+    alpha_bar = schedule.at("alpha_bars", steps, x0)  # (B, 1, 1)
+    x_t = alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * noise
+    predicted = model(x_t, labels, steps)  # (B, C, L)
+    return (predicted.float() - noise.float()).pow(2).mean(dim=(1, 2))
 
 
 def kernel_mode_errors(
@@ -72,15 +100,42 @@ def kernel_mode_errors(
     step: int = 100,
     seed: int = 0,
     device: str | torch.device = "cpu",
-) -> dict[str, float]:
-    """The noise-prediction error of ``checkpoint`` in every kernel mode."""
+) -> dict[str, np.ndarray]:
+    """The per-ECG noise-prediction errors of ``checkpoint`` in every kernel mode (the
+    same ECGs, step and noise in each, so they are paired)."""
     errors = {}
     for mode in KERNEL_MODES:
         loaded = load_checkpoint(checkpoint, device, kernel_mode=mode)
-        errors[mode] = noise_prediction_error(loaded, signals, label_sets, step=step, seed=seed)
+        errors[mode] = noise_prediction_errors(loaded, signals, label_sets, step=step, seed=seed)
     return errors
 
 
-def likely_kernel_mode(errors: dict[str, float]) -> str:
-    """The mode with the lowest error: the one the checkpoint was most likely trained with."""
-    return min(errors, key=errors.__getitem__)
+@dataclass(frozen=True)
+class KernelModeVerdict:
+    """Each mode's mean error, the mean paired difference (first mode minus second) with
+    its standard error over the ECGs, and the mode it names (None: undecided)."""
+
+    means: dict[str, float]
+    difference: float
+    standard_error: float
+    n_ecgs: int
+    mode: str | None
+
+
+def kernel_mode_verdict(errors: dict[str, np.ndarray]) -> KernelModeVerdict:
+    """The mode with the lower mean error, when the data resolve it: undecided while the
+    mean of the per-ECG differences is within :data:`RESOLVED_AT` standard errors of 0
+    (always with one ECG, whose standard error is unknown: infinite here)."""
+    first, second = KERNEL_MODES
+    paired = errors[first] - errors[second]  # (N,)
+    n = len(paired)
+    standard_error = float(paired.std(ddof=1) / math.sqrt(n)) if n > 1 else math.inf
+    difference = float(paired.mean())
+    resolved = abs(difference) > RESOLVED_AT * standard_error
+    return KernelModeVerdict(
+        means={mode: float(values.mean()) for mode, values in errors.items()},
+        difference=difference,
+        standard_error=standard_error,
+        n_ecgs=n,
+        mode=(first if difference < 0 else second) if resolved else None,
+    )

@@ -14,6 +14,7 @@ from generator.core.leads import LeadError, from_order
 from generator.core.scp import SCP_VOCABULARY, STATEMENT_BY_CODE, split_label_key
 from generator.records.errors import RecordError
 from generator.records.types import EcgRecord
+from generator.records.usable import check_usable
 
 _SIGNAL_KEYS = ("signals", "data", "x", "X", "arr_0")
 
@@ -115,11 +116,10 @@ def array_records(
 ) -> ArrayRecords:
     """Load and check an array file (and its labels) once; iterate for one record per row."""
     path = Path(path)
-    if sampling_rate <= 0:
-        raise RecordError(path, f"sampling rate must be positive, got {sampling_rate}")
     if source not in {"real", "synthetic"}:
         raise RecordError(path, f"source must be real or synthetic, got {source!r}")
     array = load_signal_array(path)
+    check_usable(path, sampling_rate=sampling_rate, n_samples=array.shape[2])  # every row alike
     labels = load_label_file(labels_path, len(array)) if labels_path else [{}] * len(array)
     return ArrayRecords(path, array, labels, lead_order, float(sampling_rate), origin, source)
 

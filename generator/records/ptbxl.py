@@ -12,6 +12,7 @@ import pandas as pd
 from generator.core.scp import STATEMENT_BY_CODE, ScpCodeError, parse_scp_codes
 from generator.records.errors import RecordError
 from generator.records.types import EcgRecord
+from generator.records.usable import check_usable
 from generator.records.wfdb_reader import read_wfdb_12lead
 
 _RATE_COLUMN = {100: "filename_lr", 500: "filename_hr"}
@@ -83,6 +84,7 @@ def iter_records(
         except ScpCodeError as exc:
             raise RecordError(index.root / "ptbxl_database.csv", f"ecg_id {ecg_id}: {exc}") from exc
         signal, fs = read_wfdb_12lead(record_path)
+        check_usable(record_path, sampling_rate=fs, n_samples=signal.shape[1])
         yield EcgRecord(
             source_key=key,
             signal=signal,

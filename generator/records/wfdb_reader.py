@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,8 @@ def read_wfdb_12lead(path: str | Path) -> tuple[np.ndarray, float]:
     """Read a WFDB record and return its 12 standard leads (12, N) in mV and the rate.
 
     Frank leads (vx, vy, vz) are skipped; any other unknown lead name, a missing
-    header, a truncated signal file and non-finite samples raise :class:`RecordError`.
+    header, a rate that is not positive, a truncated signal file, samples that do not
+    match the header's checksums and non-finite samples raise :class:`RecordError`.
     """
     base = record_base(path)
     header_path = base.with_suffix(".hea")
@@ -36,15 +38,22 @@ def read_wfdb_12lead(path: str | Path) -> tuple[np.ndarray, float]:
         header = wfdb.rdheader(str(base))
     except Exception as exc:  # wfdb raises many kinds for malformed headers
         raise RecordError(header_path, f"unreadable WFDB header: {exc}") from exc
+    if not (math.isfinite(header.fs) and header.fs > 0):
+        raise RecordError(header_path, f"sampling rate {header.fs} is not a positive number")
     channels = _standard_channels(header_path, header.sig_name or [])
     _check_signal_files(base, header, channels)
     try:
-        record = wfdb.rdrecord(str(base), channels=[channels[lead] for lead in STANDARD_LEADS])
+        record = wfdb.rdrecord(
+            str(base),
+            channels=[channels[lead] for lead in STANDARD_LEADS],
+            physical=False,  # the stored integers, which the header's checksums sum
+            smooth_frames=False,
+        )
     except Exception as exc:
         raise RecordError(base.with_suffix(".dat"), f"unreadable signal file: {exc}") from exc
-    signal = np.asarray(record.p_signal, dtype=np.float64).T
+    _check_checksums(base, record)
     scale = np.array([_unit_scale(header_path, unit) for unit in record.units])[:, None]
-    signal = signal * scale
+    signal = _physical(record) * scale
     if not np.all(np.isfinite(signal)):
         raise RecordError(base.with_suffix(".dat"), "signal contains NaN/inf samples")
     return signal.astype(np.float32), float(record.fs)
@@ -105,6 +114,33 @@ def _check_signal_files(base: Path, header: wfdb.Record, channels: dict[str, int
                 f"truncated signal file: {path.stat().st_size} bytes, "
                 f"header promises {int(width * header.sig_len)}",
             )
+
+
+def _check_checksums(base: Path, record: wfdb.Record) -> None:
+    """Refuse leads whose samples do not sum to the header's checksum (where it states one)."""
+    computed = record.calc_checksum(expanded=True)
+    bad = [
+        lead
+        for lead, stated, actual in zip(STANDARD_LEADS, record.checksum, computed, strict=True)
+        if stated is not None and (stated - actual) % 65536  # headers write them signed or not
+    ]
+    if bad:
+        raise RecordError(
+            base,
+            f"checksum mismatch in leads {', '.join(bad)}: the signal file does not hold "
+            "the samples its header describes (corrupt or altered data)",
+        )
+
+
+def _physical(record: wfdb.Record) -> np.ndarray:
+    """(12, samples) float64 in the record's units; a lead's frames are averaged to one sample."""
+    leads = record.dac(expanded=True)
+    return np.stack(
+        [
+            np.asarray(lead, dtype=np.float64).reshape(-1, per_frame).mean(axis=1)
+            for lead, per_frame in zip(leads, record.samps_per_frame, strict=True)
+        ]
+    )
 
 
 def _unit_scale(header_path: Path, unit: str | None) -> float:

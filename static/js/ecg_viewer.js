@@ -35,6 +35,7 @@
     if (VIEWS.indexOf(view) < 0) view = "fit";
     if (view === "paper" && !stored("ecg.pxPerMm", null)) view = "fit";
     var shown = "a";
+    var paperShown = ""; // paper scale: both ECGs one above the other, or only "a" or "b"
 
     function available() {
       var top = panels.getBoundingClientRect().top;
@@ -71,6 +72,7 @@
       panels.dataset.view = view;
       panels.dataset.arrangement = arrangement;
       panels.dataset.shown = shown;
+      panels.dataset.paperShown = view === "paper" ? paperShown : "";
       panels.style.maxHeight = view === "paper" ? room.height + "px" : "";
       images.forEach(function (image) {
         image.style.width = width + "px";
@@ -84,6 +86,7 @@
 
     function setView(next) {
       if (next === "paper" && !stored("ecg.pxPerMm", null)) { calibratePaper(); return; }
+      if (next === "paper" && view !== "paper") paperShown = "";
       view = next;
       store("ecg.view", view);
       layout();
@@ -95,8 +98,15 @@
       setView(views[(views.indexOf(view) + 1) % views.length]);
     }
 
+    // At paper scale the flip stays at paper scale and keeps the scroll position, so the
+    // same leads of A and B can be compared at true size.
     function flip() {
       if (figures.length < 2) return;
+      if (view === "paper") {
+        paperShown = paperShown === "a" ? "b" : "a";
+        layout();
+        return;
+      }
       if (view !== "flip") { setView("flip"); return; }
       shown = shown === "a" ? "b" : "a";
       layout();
@@ -357,8 +367,24 @@
       else if (arrows[key] && magnifying && focus) {
         focus = { image: focus.image, point: { x: focus.point.x + arrows[key][0] * step * 10, y: focus.point.y + arrows[key][1] * step * 10 } };
         drawLens();
+      } else if (view === "paper" && !onControl && scrollPaper(key)) {
+        // handled: the keys a page scrolls with move the paper-scale panel area
       } else handled = false;
       if (handled) { event.preventDefault(); event.stopImmediatePropagation(); }
+    }
+
+    // The paper-scale panel area is its own scroll box, so the keys that scroll a page
+    // scroll it, wherever the focus is (but on a control, which uses them itself).
+    function scrollPaper(key) {
+      var line = 40, page = panels.clientHeight * 0.9;
+      var moves = {
+        ArrowDown: [0, line], ArrowUp: [0, -line], ArrowRight: [line, 0], ArrowLeft: [-line, 0],
+        PageDown: [0, page], PageUp: [0, -page],
+        Home: [0, -panels.scrollHeight], End: [0, panels.scrollHeight],
+      };
+      if (!moves[key]) return false;
+      panels.scrollBy(moves[key][0], moves[key][1]);
+      return true;
     }
 
     // ---- Painted: every panel decoded and drawn (the next-item timing reads this) --------

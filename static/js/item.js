@@ -79,8 +79,12 @@
     }
     form.addEventListener("change", function () { if (checked) showMissing(); });
 
+    // Answering by key takes the focus off a view tool reached with Tab, so the next Enter
+    // submits (as the Submit button says) instead of pressing that tool again.
     function choose(selector) {
       var input = form.querySelector(selector);
+      var focused = document.activeElement;
+      if (input && focused && focused.classList.contains("tool")) focused.blur();
       if (input && !input.checked) {
         input.checked = true;
         input.dispatchEvent(new Event("change", { bubbles: true }));

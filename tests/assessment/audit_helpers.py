@@ -16,7 +16,7 @@ from tests.assessment.answering import truth_answer
 TOKEN_IN_URL = re.compile(r"/(item|panel|r)/[A-Za-z0-9_-]{22}")
 CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 UUID_VALUE = re.compile(r'value="[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"')
-PROGRESS = re.compile(r'(data-answered|data-total|value|max)="\d+"|item \d+ of \d+')
+PROGRESS = re.compile(r'(data-answered|data-total|value|max)="\d+"|[Ii]tem \d+ of \d+')
 PREFETCH = re.compile(rb'<link rel="prefetch" href="([^"]+)">')
 
 

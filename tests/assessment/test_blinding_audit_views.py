@@ -141,3 +141,25 @@ def test_an_audit_of_panels_that_cannot_be_drawn_is_a_message_not_a_500(small_st
     response = client.post(url, follow=True)
     assert response.status_code == 200
     assert "its panels cannot be drawn" in response.content.decode()
+
+
+def test_an_audit_that_could_test_no_channel_says_so(leaky_store, client_admin):
+    tiny = seed("tiny", n=2, real="leak-real", synthetic="leak-gen", readers=(),
+                open_now=False)  # fmt: skip
+    out = io.StringIO()
+    call_command("audit_blinding", tiny.name, stdout=out)
+    text = out.getvalue()
+    assert "0 channels tested" in text and "No channel could be tested" in text
+    assert "No channel tells real from synthetic" not in text
+    page = client_admin.get(reverse("assessment:staff-study-audit", args=[tiny.pk]))
+    html = page.content.decode()
+    assert 'data-tested="0"' in html and "says nothing about blinding" in html
+    assert "p ≤ 0.01 / 0" in html  # the level the gate used, not a fixed 0.05
+
+
+def test_the_audit_page_states_the_gates_level(leaky_store, client_admin):
+    study = leaky_study()
+    blinding_audit(study=study)
+    html = client_admin.get(reverse("assessment:staff-study-audit", args=[study.pk]))
+    family = Study.objects.get(pk=study.pk).blinding_audit["family_size"]
+    assert f"p ≤ 0.01 / {family}" in html.content.decode() and family > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -12,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from assessment.models import Assignment, Enrolment, Judgment
+from assessment.services import study_close
 from tests.assessment.conftest import ready, seed
 
 pytestmark = pytest.mark.django_db
@@ -21,13 +23,15 @@ def enrolment_of(reader) -> Enrolment:
     return Enrolment.objects.get(reader=reader)
 
 
-def answer(client: Client, response, *, path: str | None = None, headers=None, **fields):
+def answer(
+    client: Client, response, *, path: str | None = None, headers=None, follow=False, **fields
+):
     """Post an answer on the item page ``response`` came from (at ``path``, by default the
     page's own address), with the page's own token."""
     html = response.content.decode()
     token = re.search(r'name="client_token" value="([^"]+)"', html).group(1)
     data = {"client_token": token, "active_time_ms": "2100", "answer_changes": "1", **fields}
-    return client.post(path or response.request["PATH_INFO"], data, headers=headers)
+    return client.post(path or response.request["PATH_INFO"], data, headers=headers, follow=follow)
 
 
 BACKGROUND = {"X-Requested-With": "fetch"}
@@ -96,7 +100,7 @@ def test_a_background_answer_gets_the_next_item_page_itself(paired_study, reader
     assert response.status_code == 200 and response["Content-Location"] == second
     assert "no-store" in response["Cache-Control"]
     html = response.content.decode()
-    assert 'data-phase="main"' in html and "item 2 of 8" in html
+    assert 'data-phase="main"' in html and "Item 2 of 8" in html
     assert items[1].panel_a_token in html and items[0].panel_a_token not in html
     assert Judgment.objects.get().assignment == items[0]
     items[1].refresh_from_db()
@@ -172,7 +176,6 @@ def test_a_stale_or_altered_page_is_told_in_words(paired_study, reader_a, client
 def test_a_study_closed_while_reading_says_so_after_a_background_answer(
     paired_study, reader_a, client_a
 ):
-    from assessment.services import study_close
 
     enrolment = ready(enrolment_of(reader_a))
     first = enrolment.assignments.order_by("position").first()
@@ -191,6 +194,8 @@ def test_home_shows_each_studys_progress_in_main_items(small_store, reader_a, cl
     going = seed("going", readers=("alice",), n=3, practice=2, settings={"allow_shared_ecgs": True})
     finished = seed("finished", readers=("alice",), n=1, settings={"allow_shared_ecgs": True})
     going_enrolment = ready(going.enrolments.get())
+    before = client_a.get(reverse("assessment:home")).content.decode()
+    assert "3 items and 2 practice items left, about 4 min" in before
     for item in list(going_enrolment.assignments.order_by("position"))[:3]:  # 2 practice, 1 main
         page = client_a.get(reverse("assessment:item", args=[item.token]))
         answer(client_a, page, answer="top", confidence="3")
@@ -228,6 +233,96 @@ def test_double_posted_form_stores_one_judgment(paired_study, reader_a, client_a
     answer(client_a, page, answer="top", confidence="3")
     again = answer(client_a, page, answer="top", confidence="3")
     assert again.status_code == 302 and Judgment.objects.count() == 1
+
+
+def test_a_different_answer_from_a_second_window_is_said_to_be_unsaved(
+    paired_study, reader_a, client_a
+):
+    ready(enrolment_of(reader_a))
+    items = list(enrolment_of(reader_a).assignments.order_by("position"))
+    first_window = client_a.get(reverse("assessment:item", args=[items[0].token]))
+    second_window = client_a.get(reverse("assessment:item", args=[items[0].token]))
+    answer(client_a, first_window, answer="top", confidence="3")
+    late = answer(client_a, second_window, answer="bottom", confidence="6", follow=True)
+    assert late.request["PATH_INFO"] == reverse("assessment:item", args=[items[1].token])
+    assert "was not saved" in late.content.decode()
+    stored = Judgment.objects.get()
+    assert (stored.answer, stored.confidence) == ("top", 3)
+    # A repeat of the submit that was saved (a retried post) lost nothing: no such message.
+    repeat = answer(client_a, first_window, answer="top", confidence="3", follow=True)
+    assert "was not saved" not in repeat.content.decode()
+
+
+def test_an_answer_sent_after_the_session_ended_is_said_to_be_unsaved(paired_study, reader_a):
+    ready(enrolment_of(reader_a))
+    first = enrolment_of(reader_a).assignments.order_by("position").first()
+    url = reverse("assessment:item", args=[first.token])
+    client = Client()
+    client.force_login(reader_a)
+    page = client.get(url)
+    client.logout()
+    login = answer(client, page, answer="top", confidence="3", follow=True)
+    assert login.templates[0].name == "registration/login.html"
+    assert "not saved" in login.content.decode()
+    assert unquote(login.request["QUERY_STRING"]) == f"next={url}"
+    background = answer(client, page, answer="top", confidence="3", headers=BACKGROUND)
+    assert background.status_code == 204
+    assert unquote(background["X-Next-Page"]).endswith(f"?next={url}")
+    assert not Judgment.objects.exists()
+
+
+def test_a_form_from_before_a_new_login_gets_a_page_leading_back(paired_study, reader_a):
+    ready(enrolment_of(reader_a))
+    first = enrolment_of(reader_a).assignments.order_by("position").first()
+    url = reverse("assessment:item", args=[first.token])
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(reader_a)
+    response = client.post(
+        url,
+        {"answer": "top", "confidence": "3", "client_token": str(uuid.uuid4())},
+        headers={"Referer": f"http://testserver{url}"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 403 and 'id="form-expired"' in html
+    assert f'href="http://testserver{url}"' in html
+    elsewhere = client.post(url, {}, headers={"Referer": "https://example.org/x"})
+    assert f'href="{reverse("assessment:home")}"' in elsewhere.content.decode()
+    assert not Judgment.objects.exists()
+
+
+def test_the_closed_page_is_only_for_a_closed_study(paired_study, reader_a, client_a):
+    enrolment = ready(enrolment_of(reader_a))
+    first = enrolment.assignments.order_by("position").first()
+    response = client_a.get(reverse("assessment:closed", args=[enrolment.token]))
+    assert response.url == reverse("assessment:item", args=[first.token])
+    study_close(study=paired_study)
+    response = client_a.get(reverse("assessment:closed", args=[enrolment.token]))
+    assert response.templates[0].name == "assessment/closed.html"
+
+
+def test_enter_on_the_home_page_continues_the_study_in_progress(small_store, reader_a, client_a):
+    seed("fresh", readers=("alice",), n=2)
+    going = seed("going", readers=("alice",), n=3, settings={"allow_shared_ecgs": True})
+    ready(going.enrolments.get())
+    html = client_a.get(reverse("assessment:home")).content.decode()
+    entered = re.search(r'href="([^"]+)" data-enter', html).group(1)
+    assert entered == reverse("assessment:continue", args=[going.enrolments.get().token])
+
+
+def test_logout_address_asks_for_the_click_and_logs_out_on_post(reader_a, client_a):
+    page = client_a.get(reverse("logout"))
+    assert page.status_code == 200 and 'id="logout-confirm"' in page.content.decode()
+    assert client_a.get(reverse("assessment:home")).status_code == 200  # still logged in
+    client_a.post(reverse("logout"))
+    assert client_a.get(reverse("assessment:home")).status_code == 302
+
+
+def test_the_login_page_sends_a_logged_in_user_on(reader_a, client_a):
+    response = client_a.get(reverse("login"))
+    assert response.status_code == 302 and response.url == reverse("assessment:home")
+    page = client_a.get(reverse("assessment:home")).content.decode()
+    icon = re.search(r'<link rel="icon" href="/static/([^"]+)"', page).group(1)
+    assert finders.find(icon), icon
 
 
 def test_resume_after_logout_goes_to_the_next_unanswered_item(paired_study, reader_a, client_a):

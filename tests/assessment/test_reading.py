@@ -22,6 +22,17 @@ def test_expectations_state_items_minutes_paper_speed_and_gain():
     )
 
 
+def test_expectations_count_practice_items_apart_as_the_case_pages_number_them():
+    page = page_layout(RenderOptions())
+    with_practice = expectations(page, items=12, paired=False, practice=2)
+    assert with_practice.items_text == "10 items and 2 practice items"
+    assert with_practice.minutes == 6  # the time counts all 12
+    assert expectations(page, items=2, paired=False, practice=1).items_text == (
+        "1 item and 1 practice item"
+    )
+    assert expectations(page, items=3, paired=True).items_text == "3 items"
+
+
 def regions_named(geometry: dict, name: str) -> list[dict]:
     return [region for region in geometry["regions"] if region["name"] == name]
 

@@ -62,6 +62,20 @@ def test_not_enough_ecgs_is_a_clear_error_and_stores_nothing(small_store):
     assert not Study.objects.exists() and not Case.objects.exists()
 
 
+def test_too_few_pairs_names_what_the_pool_lost_before_matching(small_store, reader_a):
+    seed("first", n=4, readers=("alice",))  # alice now has 8 of the 24 ECGs
+    used = set(Case.objects.values_list("synthetic_ecg_id", flat=True))
+    unused = ECG.objects.filter(origin="test-gen").exclude(pk__in=used).order_by("pk").first()
+    ECG.objects.filter(pk=unused.pk).update(n_samples=500)  # 5 s at 100 Hz
+    with pytest.raises(StudySeedError) as refused:
+        seed("second", n=8, readers=("alice",))
+    message = str(refused.value)
+    assert "only 7 real/synthetic pairs could be matched" in message
+    assert "left out of the pool before matching: 1 shorter than the study's 10 s" in message
+    assert "8 seen by these readers in other studies" in message
+    assert Study.objects.count() == 1
+
+
 def test_unknown_reader_and_duplicate_name_are_refused(small_store, reader_a):
     with pytest.raises(StudySeedError, match="unknown reader.*zed"):
         seed(readers=("alice", "zed"))

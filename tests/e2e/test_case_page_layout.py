@@ -433,3 +433,54 @@ def test_true_paper_scale_after_a_one_time_calibration(page, live_server, e2e_st
     assert not dialog.is_visible()
     page.keyboard.press("p")  # back to the fitted view
     assert page.get_attribute("#panels", "data-view") == "fit"
+
+
+def test_paper_scale_scrolls_from_the_top_and_flips_at_paper_scale(
+    page, live_server, e2e_store, reader_a
+):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_study(page, live_server, reader_a, design="paired", n=3)
+    page.evaluate("() => localStorage.setItem('ecg.pxPerMm', '3.78')")
+    page.keyboard.press("p")
+    page.wait_for_function("() => document.getElementById('panels').dataset.view === 'paper'")
+    scroll_top = "() => document.getElementById('panels').scrollTop"
+    area = page.locator("#panels").bounding_box()
+    # Scrolled to the top, ECG A's caption is at the top of the panel area, not above it.
+    assert page.evaluate(scroll_top) == 0
+    assert page.locator("#panel-a figcaption").bounding_box()["y"] >= area["y"] - 0.5
+    save_screenshot(page, "case-paper-top-1366x768")
+    page.keyboard.press("PageDown")  # the page keys scroll the panel area
+    page.wait_for_function(f"() => ({scroll_top})() > 0")
+    page.keyboard.press("ArrowDown")
+    scrolled = page.evaluate(scroll_top)
+    # Space shows A alone, then B alone, still at paper scale and at the same place.
+    page.keyboard.press("Space")
+    assert page.get_attribute("#panels", "data-view") == "paper"
+    assert page.get_attribute("#panels", "data-paper-shown") == "a"
+    assert not page.locator("#panel-b").is_visible()
+    width = page.locator("#panel-a-image").bounding_box()["width"]
+    page.keyboard.press("Space")
+    assert page.get_attribute("#panels", "data-paper-shown") == "b"
+    assert not page.locator("#panel-a").is_visible()
+    assert page.locator("#panel-b-image").bounding_box()["width"] == pytest.approx(width)
+    # One ECG alone is half as tall: the position is kept as far as it still exists.
+    area_max = "() => { const p = document.getElementById('panels'); " + (
+        "return p.scrollHeight - p.clientHeight; }"
+    )
+    expected = min(scrolled, page.evaluate(area_max))
+    assert page.evaluate(scroll_top) == pytest.approx(expected, abs=1)
+    page.keyboard.press("Home")
+    assert page.evaluate(scroll_top) == 0
+
+
+def test_enter_submits_after_answering_with_a_view_tool_focused(
+    page, live_server, e2e_store, reader_a
+):
+    open_study(page, live_server, reader_a, design="paired", n=3)
+    page.focus("#magnifier-toggle")
+    page.keyboard.press("Enter")  # a tool reached with Tab: Enter presses it
+    assert page.get_attribute("#magnifier-toggle", "aria-pressed") == "true"
+    page.keyboard.press("a")
+    page.keyboard.press("4")
+    first = page.url
+    assert press_enter_and_follow(page) != first

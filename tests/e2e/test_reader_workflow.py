@@ -52,7 +52,7 @@ def test_reader_consents_practises_answers_by_keyboard_resumes_and_finishes(
     log_in(page, live_server.url, "alice", PASSWORD)
     row = page.locator(f"tr[data-enrolment='{enrolment.token}']")
     assert row.locator(".study-state").inner_text() == "not started"
-    assert "4 items left" in row.locator(".study-expect").inner_text()
+    assert "3 items and 1 practice item left" in row.locator(".study-expect").inner_text()
     press_enter_and_follow(page)  # the first study of the home page
 
     # Consent: the checkbox has focus; Space ticks it, Tab moves on, typing picks the
@@ -95,7 +95,7 @@ def test_reader_consents_practises_answers_by_keyboard_resumes_and_finishes(
     # after coming back through the reader's home page.
     resume = next_unanswered(enrolment)
     assert item_token(page) == resume.token
-    assert page.locator("#progress-text").inner_text() == "item 3 of 3"
+    assert page.locator("#progress-text").inner_text() == "Item 3 of 3"
     page.reload()
     assert item_token(page) == resume.token
     assert page.locator("#progress").get_attribute("data-answered") == "2"

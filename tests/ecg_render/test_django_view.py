@@ -111,3 +111,23 @@ def test_render_command_refuses_a_rate_outside_50_to_1000_hz(tmp_path, real_and_
             "render_ecg", str(real_and_synthetic[0].pk), "--rate", "2000", "-o", str(target)
         )
     assert not target.exists()
+
+
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
+def test_render_command_writes_dash_to_stdout_byte_for_byte(
+    tmp_path, monkeypatch, real_and_synthetic, fmt
+):
+    pk = str(real_and_synthetic[0].pk)
+    call_command("render_ecg", pk, "--format", fmt, "-o", str(tmp_path / "ecg"),
+                 stdout=io.StringIO())  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    stdout, stderr = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.StringIO()
+    call_command("render_ecg", pk, "--format", fmt, "-o", "-", stdout=stdout, stderr=stderr)
+    assert stdout.buffer.getvalue() == (tmp_path / "ecg").read_bytes()
+    assert not (tmp_path / "-").exists()
+    assert stderr.getvalue().startswith("wrote standard output (")
+
+
+def test_render_command_refuses_an_output_it_cannot_write(tmp_path, real_and_synthetic):
+    with pytest.raises(CommandError, match="cannot write: Is a directory"):
+        call_command("render_ecg", str(real_and_synthetic[0].pk), "-o", str(tmp_path))

@@ -4,6 +4,10 @@ for SVG, identical length."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,6 +18,8 @@ from PIL import Image
 from ecg_render import LAYOUTS, RenderOptions, plotly_figure, render_png, render_svg
 from generator.core.leads import from_order, reorder_leads
 from tests.ecg_render.svg_reading import parse
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 FS = 100.0
 # Page sizes at 25 mm/s and 10 mm/mV: 5 mm margins, 10 mm pulse, 250 mm, 10 mm footer;
@@ -108,3 +114,19 @@ def test_every_layout_of_the_real_record_is_written_for_viewing(real, tmp_path):
         height_mm, width_mm = PAGE_MM[layout]
         assert image.shape == (round(height_mm * 100 / 25.4), round(width_mm * 100 / 25.4))
         assert (image < 80).mean() > 0.005  # dark trace ink is present
+
+
+def test_the_readme_command_writes_the_pngs_without_django(shared_data, tmp_path):
+    """README's "look at the real record in every layout" command, run as written: the
+    rendering tests run with the Django plugin off."""
+    command = [
+        sys.executable, "-m", "pytest", __file__, "-k", "every_layout", "-p", "no:django",
+        "-p", "no:cacheprovider", "-q", "--basetemp", str(tmp_path / "pngs"),
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}  # a shell's
+    done = subprocess.run(
+        command, capture_output=True, text=True, cwd=REPOSITORY, env=env, check=False
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    written = {png.name for png in (tmp_path / "pngs").glob("*/*.png")}
+    assert len(written) == len(LAYOUTS), written

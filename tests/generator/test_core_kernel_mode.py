@@ -13,7 +13,11 @@ from django.core.management import CommandError, call_command
 from generator.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from generator.core.config import GeneratorConfig, S4Config
 from generator.core.diffusion import NoiseSchedule, training_loss
-from generator.core.kernel_mode import kernel_mode_errors, likely_kernel_mode
+from generator.core.kernel_mode import (
+    kernel_mode_errors,
+    kernel_mode_verdict,
+    noise_prediction_errors,
+)
 from generator.core.labels import encode_label_sets
 from generator.core.leads import generated_from_twelve
 from generator.core.network import SSSDECG
@@ -195,19 +199,115 @@ def test_detect_kernel_mode_reads_labelled_ptbxl_folds(tmp_path, mini_ptbxl):
     call_command("detect_kernel_mode", "--checkpoint", str(checkpoint), "--ptbxl",
                  str(mini_ptbxl), "--folds", "3,9", "--step", "50", "--device", "cpu",
                  stdout=out)  # fmt: skip
-    *errors, verdict = out.getvalue().strip().splitlines()
+    *errors, difference, verdict = out.getvalue().strip().splitlines()
     printed = {line.split(":")[0]: float(line.split()[-1]) for line in errors}
     records = list(iter_ptbxl(mini_ptbxl, folds=[3, 9]))
     assert [record.ecg_id for record in records] == [1, 2]
     signals = np.stack([record.signal for record in records])
     label_sets = [list(record.scp_codes) for record in records]
     assert label_sets == [["NORM", "LVOLT", "SR"], ["IMI", "SR"]]
-    expected = kernel_mode_errors(checkpoint, signals, label_sets, step=50, seed=0)
-    assert printed == {mode: pytest.approx(error, abs=1e-6) for mode, error in expected.items()}
-    assert verdict == f"trained with kernel mode: {likely_kernel_mode(expected)}"
+    expected = kernel_mode_verdict(
+        kernel_mode_errors(checkpoint, signals, label_sets, step=50, seed=0)
+    )
+    assert printed == {mode: pytest.approx(mean, abs=1e-6) for mode, mean in expected.means.items()}
+    assert difference.startswith(f"difference exact - release_fallback: {expected.difference:.6f}")
+    assert verdict.startswith(f"trained with kernel mode: {expected.mode or 'undecided'}")
     unlabelled = kernel_mode_errors(checkpoint, signals, [[], []], step=50, seed=0)
-    assert unlabelled["exact"] != pytest.approx(expected["exact"], abs=1e-6)  # labels count
+    assert unlabelled["exact"].mean() != pytest.approx(expected.means["exact"], abs=1e-6)
     with pytest.raises(CommandError, match="no PTB-XL records of folds 5"):
         call_command("detect_kernel_mode", "--checkpoint", str(checkpoint), "--ptbxl",
                      str(mini_ptbxl), "--folds", "5", "--device", "cpu",
                      stdout=io.StringIO())  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt")
+
+
+def test_per_ecg_errors_are_each_ecgs_training_loss(tiny):
+    loaded = load_checkpoint(tiny)
+    signals = synthetic_ecgs(5, 1000, 2)
+    errors = noise_prediction_errors(loaded, signals, [["NORM"]] * 5, step=30, seed=4, batch_size=2)
+    config = loaded.config
+    x0 = torch.from_numpy(generated_from_twelve(signals, config.model.lead_set))
+    labels = torch.from_numpy(encode_label_sets([["NORM"]] * 5, config.model.label_vocabulary))
+    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(4))
+    schedule = NoiseSchedule.from_config(config.diffusion)
+    with torch.no_grad():
+        each = [float(training_loss(loaded.model, x0[i : i + 1], labels[i : i + 1].float(),
+                                    schedule, draws=(torch.tensor([30]), noise[i : i + 1])))
+                for i in range(5)]  # fmt: skip
+    np.testing.assert_allclose(errors, each, rtol=1e-5)
+
+
+def test_the_verdict_names_a_mode_only_beyond_two_paired_standard_errors():
+    rng = np.random.default_rng(0)
+    base = 1 + rng.normal(0, 0.1, 20)  # the ECGs' scatter, shared by both modes
+    scatter = np.tile([1.0, -1.0], 10)  # alternating signs: how the paired differences scatter
+    resolved = kernel_mode_verdict(
+        {"exact": base, "release_fallback": base + 1e-5 + 1e-6 * scatter}
+    )
+    assert resolved.mode == "exact" and resolved.n_ecgs == 20
+    assert resolved.difference == pytest.approx(-1e-5)
+    assert resolved.standard_error == pytest.approx(np.std(1e-6 * scatter, ddof=1) / np.sqrt(20))
+    assert resolved.means["exact"] == pytest.approx(base.mean())
+    noisy = kernel_mode_verdict({"exact": base, "release_fallback": base + 1e-6 + 1e-5 * scatter})
+    assert noisy.mode is None  # 1e-6 apart, standard error 2.3e-6: undecided
+    flipped = kernel_mode_verdict({"exact": base + 1e-5, "release_fallback": base})
+    assert flipped.mode == "release_fallback"
+    one = kernel_mode_verdict({"exact": np.array([1.0]), "release_fallback": np.array([2.0])})
+    assert one.mode is None and one.standard_error == math.inf  # one ECG cannot tell
+
+
+def test_detect_kernel_mode_is_undecided_when_the_modes_predict_alike(tmp_path):
+    config = GeneratorConfig.tiny(signal_length=64)
+    save_checkpoint(tmp_path / "zero.pt", SSSDECG(config.model), config)  # zero output layer
+    np.save(tmp_path / "held_out.npy", synthetic_ecgs(4, 64, 1))
+    out = io.StringIO()
+    call_command("detect_kernel_mode", "--checkpoint", str(tmp_path / "zero.pt"),
+                 "--signals", str(tmp_path / "held_out.npy"), "--device", "cpu",
+                 stdout=out)  # fmt: skip
+    *errors, difference, verdict = out.getvalue().strip().splitlines()
+    assert [line.split(":")[0] for line in errors] == ["exact", "release_fallback"]
+    assert len({line.split()[-1] for line in errors}) == 1  # predicted noise 0 in both modes
+    assert difference == (
+        "difference exact - release_fallback: 0.000000 (standard error 0.000000 over 4 ECGs, "
+        "paired)"
+    )
+    assert verdict.startswith("trained with kernel mode: undecided (the difference is within 2")
+
+
+def detect(checkpoint, *args: str) -> str:
+    out = io.StringIO()
+    call_command("detect_kernel_mode", "--checkpoint", str(checkpoint), *args, "--device",
+                 "cpu", stdout=out)  # fmt: skip
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("lead", [0, 2])  # lead I, and lead III (not a generated lead)
+def test_detect_kernel_mode_refuses_non_finite_signals_naming_the_ecg(tmp_path, tiny, lead):
+    signals = synthetic_ecgs(3, 1000, 0)
+    signals[1, lead, 500] = np.nan
+    np.save(tmp_path / "held_out.npy", signals)
+    with pytest.raises(CommandError, match=r"held_out.npy: NaN/inf samples in rows \[1\]"):
+        detect(tiny, "--signals", str(tmp_path / "held_out.npy"))
+
+
+def test_detect_kernel_mode_refuses_an_empty_file(tmp_path, tiny):
+    np.save(tmp_path / "empty.npy", np.zeros((0, 12, 1000), dtype=np.float32))
+    with pytest.raises(CommandError, match=r"no ECGs in .*empty.npy"):
+        detect(tiny, "--signals", str(tmp_path / "empty.npy"))
+
+
+@pytest.mark.parametrize("limit", ["0", "-3"])
+def test_detect_kernel_mode_refuses_a_limit_below_one(tiny, mini_ptbxl, limit):
+    with pytest.raises(CommandError, match=f"--limit must be at least 1, got {limit}"):
+        detect(tiny, "--ptbxl", str(mini_ptbxl), "--limit", limit)
+
+
+def test_detect_kernel_mode_turns_an_unreadable_record_into_a_command_error(tiny, mini_ptbxl):
+    dat = mini_ptbxl / "records100" / "00000" / "00002_lr.dat"
+    dat.write_bytes(dat.read_bytes()[:1000])  # truncated
+    with pytest.raises(CommandError, match=r"00002_lr.dat: truncated signal file"):
+        detect(tiny, "--ptbxl", str(mini_ptbxl), "--folds", "9")

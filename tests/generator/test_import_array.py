@@ -104,3 +104,83 @@ def test_npz_with_time_last_axis_order_is_accepted(tmp_path, shared_data):
     np.savez_compressed(tmp_path / "set.npz", signals=signals.transpose(0, 2, 1))
     run(tmp_path / "set.npz", "--lead-order", "sssd", "--rate", "100", "--origin", "npz")
     np.testing.assert_array_equal(ECG.objects.first().signal(), from_order(signals[0], "sssd"))
+
+
+def run_both(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_array", *map(str, args), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("samples", "rate", "message"),
+    [
+        (50, "100", "shorter than 10 s (0.50 s)"),
+        (1000, "100000", "sampling rate 100000 Hz is outside the supported 50-1000 Hz"),
+        (1000, "10", "sampling rate 10 Hz is outside the supported 50-1000 Hz"),
+        (1000, "0", "sampling rate 0 Hz is outside the supported 50-1000 Hz"),
+    ],
+)
+def test_short_rows_and_unsupported_rates_are_refused(
+    tmp_path, shared_data, existing_store, samples, rate, message
+):
+    signals = np.load(shared_data / "sssd_ecg_turing22" / "synthetic.npy")[:3, :, :samples]
+    np.save(tmp_path / "x.npy", signals)
+    with pytest.raises(CommandError, match=re.escape(f"x.npy: {message}")):
+        run(tmp_path / "x.npy", "--lead-order", "sssd", "--rate", rate, "--origin", "x")
+    assert store_snapshot() == existing_store
+
+
+@pytest.mark.parametrize("origin", ["", "   "])
+def test_blank_origin_is_refused(tmp_path, shared_data, existing_store, origin):
+    np.save(tmp_path / "x.npy", np.load(shared_data / "sssd_ecg_turing22" / "synthetic.npy")[:1])
+    with pytest.raises(CommandError, match="--origin: the origin must not be empty or blank"):
+        run(tmp_path / "x.npy", "--lead-order", "sssd", "--rate", "100", "--origin", origin)
+    assert store_snapshot() == existing_store
+
+
+@pytest.fixture
+def long_rows(tmp_path, shared_data):
+    """Three 50 s rows at 100 Hz (10 s at 500 Hz), so either rate makes usable ECGs."""
+    signals = np.load(shared_data / "sssd_ecg_turing22" / "synthetic.npy")[:3]
+    np.save(tmp_path / "ok3.npy", np.tile(signals, (1, 1, 5)))
+    labels = np.zeros((3, 71), dtype=np.int8)
+    labels[:, SCP_VOCABULARY.index("NORM")] = 1
+    np.save(tmp_path / "y.npy", labels)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("changed", "differences"),
+    [
+        (("--rate", "500"), "sampling_rate (3)"),
+        (("--lead-order", "standard"), "provenance (3), signal_sha256 (3)"),
+        (("--labels", "y.npy"), "scp_codes (3)"),
+    ],
+)
+def test_reimport_with_other_parameters_warns_and_keeps_the_stored_ecgs(
+    long_rows, changed, differences
+):
+    base = {"--lead-order": "sssd", "--rate": "100", "--origin": "idem"}
+    first = [long_rows / "ok3.npy", *[x for pair in base.items() for x in pair]]
+    run(*first)
+    stored = sorted(ECG.objects.values_list("sampling_rate", "signal_sha256", "label_set"))
+    assert "warning" not in run_both(*first)[1]  # the same import again: nothing to report
+    option, value = changed
+    again = {**base, option: long_rows / value if option == "--labels" else value}
+    out, err = run_both(long_rows / "ok3.npy", *[x for pair in again.items() for x in pair])
+    assert "0 added, 3 already stored" in out
+    assert f"3 already stored ECGs differ from this import in: {differences}." in err
+    assert sorted(ECG.objects.values_list("sampling_rate", "signal_sha256", "label_set")) == stored
+
+
+def test_implausible_amplitude_is_flagged_not_refused(tmp_path, shared_data):
+    signals = np.load(shared_data / "sssd_ecg_turing22" / "synthetic.npy")[:2].copy()
+    signals[1, 0, 500] = -12.5
+    np.save(tmp_path / "x.npy", signals)
+    out, err = run_both(tmp_path / "x.npy", "--lead-order", "sssd", "--rate", "100",
+                        "--origin", "amp")  # fmt: skip
+    assert "2 added" in out
+    assert "1 ECGs read peak above 10 mV" in err and ":1 (12.5 mV)" in err
+    flags = [e.provenance.get("implausible_peak_mv") for e in ECG.objects.order_by("id")]
+    assert flags == [None, 12.5]

@@ -95,3 +95,23 @@ def test_missing_tables_and_bad_options_are_reported(mini_ptbxl, tmp_path, exist
     with pytest.raises(CommandError, match="missing columns: scp_codes, strat_fold"):
         run(mini_ptbxl)
     assert store_snapshot() == existing_store
+
+
+def test_record_shorter_than_10_s_keeps_nothing(mini_ptbxl, shared_data, existing_store):
+    reference = wfdb.rdrecord(str(shared_data / "ptbxl_sample" / "00001_lr"))
+    wfdb.wrsamp(
+        "00002_lr", fs=100, units=reference.units, sig_name=reference.sig_name,
+        p_signal=reference.p_signal[:500], fmt=["16"] * 12, adc_gain=[1000.0] * 12,
+        baseline=[0] * 12, write_dir=str(mini_ptbxl / "records100" / "00000"),
+    )  # fmt: skip
+    with pytest.raises(CommandError, match=r"00002_lr: shorter than 10 s \(5.00 s\).*nothing"):
+        run(mini_ptbxl)
+    assert store_snapshot() == existing_store
+
+
+def test_header_shorter_than_its_signal_file_keeps_nothing(mini_ptbxl, existing_store):
+    header = mini_ptbxl / "records100" / "00000" / "00002_lr.hea"
+    header.write_text(header.read_text().replace("00002_lr 12 100 1000", "00002_lr 12 100 500"))
+    with pytest.raises(CommandError, match=r"00002_lr: checksum mismatch in leads I, II, "):
+        run(mini_ptbxl)  # the header's checksums sum all 1000 samples, 500 are read
+    assert store_snapshot() == existing_store

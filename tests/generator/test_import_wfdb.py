@@ -100,3 +100,61 @@ def test_nan_samples_are_refused(tmp_path, shared_data, existing_store):
     with pytest.raises(CommandError, match=r"gap.dat: signal contains NaN/inf samples"):
         run(tmp_path / "gap")
     assert store_snapshot() == existing_store
+
+
+def run_both(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_wfdb", *map(str, args), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_samples_that_fail_the_header_checksums_are_refused(broken_copy, existing_store):
+    dat = broken_copy.with_suffix(".dat")
+    samples = np.fromfile(dat, dtype="<i2").reshape(-1, 12)  # format 16, frame by frame
+    samples[200:800, 7] = 32767  # 600 samples of V2, the file keeps its size
+    samples.tofile(dat)
+    with pytest.raises(CommandError, match=r"r: checksum mismatch in leads V2: .*corrupt"):
+        run(broken_copy)
+    samples[:50] = 32767  # 600 samples across every lead, as a corrupt copy would hold
+    samples.tofile(dat)
+    with pytest.raises(CommandError, match=r"checksum mismatch in leads I, II, III, .*, V6: "):
+        run(broken_copy)
+    assert store_snapshot() == existing_store
+
+
+@pytest.mark.parametrize("rate", ["20", "2000", "0"])
+def test_rate_outside_the_supported_range_is_refused(shared_data, existing_store, rate):
+    record = shared_data / "ptb_diagnostic" / "s0010_re"
+    with pytest.raises(
+        CommandError, match=f"s0010_re: sampling rate {rate} Hz is outside the supported 50-1000 Hz"
+    ):
+        run(record, "--rate", rate)
+    assert store_snapshot() == existing_store
+
+
+def test_record_shorter_than_10_s_is_refused(tmp_path, shared_data, existing_store):
+    reference = wfdb.rdrecord(str(shared_data / "ptbxl_sample" / "00001_lr"))
+    wfdb.wrsamp(
+        "short", fs=100, units=reference.units, sig_name=reference.sig_name,
+        p_signal=reference.p_signal[:500], fmt=["16"] * 12, adc_gain=[1000.0] * 12,
+        baseline=[0] * 12, write_dir=str(tmp_path),
+    )  # fmt: skip
+    with pytest.raises(CommandError, match=r"short: shorter than 10 s \(5.00 s\)"):
+        run(tmp_path / "short", "--rate", "500")
+    assert store_snapshot() == existing_store
+
+
+@pytest.mark.parametrize("origin", ["", " "])
+def test_blank_origin_is_refused(shared_data, existing_store, origin):
+    with pytest.raises(CommandError, match="--origin: the origin must not be empty or blank"):
+        run(shared_data / "ptb_diagnostic" / "s0010_re", "--origin", origin)
+    assert store_snapshot() == existing_store
+
+
+def test_reimport_as_other_source_warns_and_keeps_the_stored_ecgs(shared_data):
+    record = shared_data / "ptb_diagnostic" / "s0010_re"
+    run(record, "--origin", "ptb")
+    out, err = run_both(record, "--origin", "ptb-diagnostic", "--source", "synthetic")
+    assert "0 added, 3 already stored" in out
+    assert "3 already stored ECGs differ from this import in: origin (3), source (3)." in err
+    assert set(ECG.objects.values_list("origin", "source")) == {("ptb", "real")}

@@ -269,3 +269,76 @@ def test_a_request_that_cannot_run_is_refused_before_it_is_queued(turing_folds, 
         run("--generator", "sssd-ecg", "--queue", "--generator-train-folds", "9-10", *TINY)
     with pytest.raises(CommandError, match=r"folds \[8\] are both training and test folds"):
         run("--generator", "sssd-ecg", "--queue", "--test-folds", "8", *TINY)
+
+
+def must_not(what: str):
+    """A stand-in that fails the test when called: the request must not ``what``."""
+
+    def called(*args, **kwargs):
+        raise AssertionError(f"a refused request went on to {what}")
+
+    return called
+
+
+@pytest.mark.parametrize("queue", [False, True])
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("/proc/nope", r"output folder /proc/nope: cannot write in /proc"),
+        ("{tmp}/taken.pt", r"output folder .*/taken.pt is a file"),
+        ("{tmp}/missing/realism", r"output folder .*/missing/realism: .*/missing does not exist"),
+    ],
+)
+def test_an_unusable_output_folder_is_refused_before_any_work(
+    turing_folds, tmp_path, settings, monkeypatch, queue, out, message
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # --queue would send it to a worker
+    (tmp_path / "taken.pt").write_bytes(b"an earlier file")
+    monkeypatch.setattr("generator.realism.evaluate_realism", must_not("train classifiers"))
+    monkeypatch.setattr(evaluate_realism, "delay", must_not("queue the evaluation"))
+    with pytest.raises(CommandError, match=message):
+        run("--generator", "sssd-ecg", "--out", out.format(tmp=tmp_path), *TINY,
+            *(["--queue"] if queue else []))  # fmt: skip
+    assert not RealismEvaluation.objects.exists()
+    assert (tmp_path / "taken.pt").read_bytes() == b"an earlier file"
+
+
+def test_a_failed_save_stores_no_evaluation_and_removes_the_classifiers(
+    turing_folds, tmp_path, monkeypatch
+):
+    from generator import realism
+
+    saved = realism.save_classifier
+
+    def disk_full_on_the_second(path, model, meta):
+        if meta["trained_on"] == "real":
+            raise OSError(28, "No space left on device")
+        return saved(path, model, meta)
+
+    monkeypatch.setattr(realism, "save_classifier", disk_full_on_the_second)
+    with pytest.raises(CommandError, match="cannot save the classifiers in .*No space left"):
+        run("--generator", "sssd-ecg", "--out", str(tmp_path / "out"), *TINY)
+    assert not RealismEvaluation.objects.exists()  # not the dashboard's "latest" evaluation
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--generator", "generator:nope"),
+         "no synthetic ECGs of generator:nope with a diagnostic superclass"),
+        (("--generator", "sssd-ecg", "--real-origin", "nope"),
+         "no real nope ECGs of folds 1,2,3,4,5,6,7,8 with a diagnostic superclass"),
+        (("--generator", "sssd-ecg", "--test-folds", "9"),
+         "no real ptbxl ECGs of folds 9 with a diagnostic superclass"),
+        (("--generator", "sssd-ecg", "--epochs", "0"), "epochs and batch size must be >= 1"),
+        (("--generator", "sssd-ecg", "--checkpoint", "/nope.pt"), "checkpoint /nope.pt does not"),
+    ],
+)  # fmt: skip
+def test_what_the_evaluation_would_refuse_is_refused_before_it_is_queued(
+    turing_folds, settings, monkeypatch, args, message
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(evaluate_realism, "delay", must_not("queue the evaluation"))
+    with pytest.raises(CommandError, match=message):
+        run(*args, "--queue", "--width", "8", "--min-per-class", "1")

@@ -311,3 +311,19 @@ def test_a_job_builds_the_kernels_once_and_a_later_worker_reads_them_from_disk(
     assert len(calls) == 1  # a fresh backend (as in a Celery task): one layer checks the file
     first, again = (j.ecgs.get(job_index=0).signal() for j in (job, later))
     np.testing.assert_array_equal(first, again)
+
+
+def test_the_labels_help_says_what_each_kind_of_backend_needs(checkpoint):
+    from generator.management.commands.sample_pool import Command
+
+    help_text = " ".join(Command().create_parser("manage.py", "sample_pool").format_help().split())
+    assert "an SSSD --checkpoint needs these or --match" in help_text
+    assert "an unconditional --backend (deepfake-ecg) takes no labels" in help_text
+    # what the help says, the command does: a conditional checkpoint needs one of them
+    with pytest.raises(CommandError, match="give exactly one of labels or a match query"):
+        call_command("sample_pool", "--checkpoint", str(checkpoint), "--n", "1",
+                     stderr=io.StringIO())  # fmt: skip
+    with pytest.raises(CommandError, match="deepfake-ecg is unconditional: it takes no labels"):
+        call_command("sample_pool", "--backend", "deepfake-ecg", "--n", "1", "--batch", "1",
+                     "--labels", "NORM", "--device", "cpu", stderr=io.StringIO())  # fmt: skip
+    assert SamplingJob.objects.count() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from assessment.audit.result import audit_verdict
 from assessment.management.commands.export_report import find_study
 from assessment.services.audit import blinding_audit
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             )
         if audit["leaking_channels"]:
             raise CommandError(f"leaking channels: {', '.join(audit['leaking_channels'])}")
-        self.stdout.write("No channel tells real from synthetic panels better than chance.")
+        self.stdout.write(audit_verdict(audit))
 
 
 def _number(value: float | None) -> str:

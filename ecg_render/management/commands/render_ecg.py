@@ -1,4 +1,4 @@
-"""manage.py render_ecg ID --layout 3x4+R --format svg|png|pdf|json -o FILE."""
+"""manage.py render_ecg ID --layout 3x4+R --format svg|png|pdf|json -o FILE|-."""
 
 from __future__ import annotations
 
@@ -32,11 +32,14 @@ class Command(BaseCommand):
             help="harmonise to this rate, 50-1000 Hz (default: the stored rate, or 500 Hz "
             "when that lies outside)",
         )
-        parser.add_argument("-o", "--output", required=True)
+        parser.add_argument(
+            "-o", "--output", required=True, help="file to write; '-' for standard output"
+        )
 
     def handle(self, *args, **options):
+        to_stdout = options["output"] == "-"
         output = Path(options["output"])
-        if not output.parent.is_dir():
+        if not to_stdout and not output.parent.is_dir():
             raise CommandError(f"{output.parent}: output folder does not exist")
         ecg = ECG.objects.filter(pk=options["ecg_id"]).first()
         if ecg is None:
@@ -57,5 +60,18 @@ class Command(BaseCommand):
             data = render_bytes(signal, spec.sampling_rate, render_options, options["format"])
         except (ValueError, SignalIntegrityError) as exc:
             raise CommandError(f"ECG {ecg.pk}: {exc}") from exc
-        output.write_bytes(data)
+        if to_stdout:
+            self._write_stdout(data)
+            self.stderr.write(f"wrote standard output ({len(data)} bytes, {options['format']})")
+            return
+        try:
+            output.write_bytes(data)
+        except OSError as exc:
+            raise CommandError(f"{output}: cannot write: {exc.strerror}") from exc
         self.stdout.write(f"wrote {output} ({len(data)} bytes, {options['format']})")
+
+    def _write_stdout(self, data: bytes) -> None:
+        """Write ``data`` unchanged to the binary layer under stdout (PNG/PDF bytes too)."""
+        self.stdout.flush()
+        self.stdout.buffer.write(data)
+        self.stdout.buffer.flush()

@@ -28,7 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--width", type=int, default=32, help="channels after the stem")
         parser.add_argument("--min-per-class", type=int, default=2)
-        parser.add_argument("--out", help="folder to save the two classifiers in")
+        parser.add_argument(
+            "--out", help="folder to save the two classifiers in (made if its parent exists)"
+        )
         parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
         parser.add_argument(
             "--checkpoint",
@@ -71,21 +73,16 @@ class Command(BaseCommand):
             ),
             "allow_generator_test_overlap": options["allow_generator_test_overlap"],
         }
-        if options["queue"] and not settings.CELERY_TASK_ALWAYS_EAGER:
-            checked = ("train_folds", "test_folds", "sampling_rate", "width", "min_per_class",
-                       "generator_train_folds", "allow_generator_test_overlap")  # fmt: skip
-            try:  # what can be refused here is refused before a worker gets it
-                realism_request_check(**{key: job[key] for key in checked})
-            except RealismError as exc:
-                raise CommandError(str(exc)) from exc
-            if job["checkpoint"] and not Path(job["checkpoint"]).is_file():
-                raise CommandError(f"checkpoint {job['checkpoint']} does not exist")
-            result = evaluate_realism.delay(job)
-            self.stdout.write(f"queued realism evaluation (task {result.id}) on the gpu queue")
-            return
-        if options["queue"]:
-            self.stdout.write("no Celery broker is configured (CELERY_BROKER_URL): running here")
         try:
+            if options["queue"] and not settings.CELERY_TASK_ALWAYS_EAGER:
+                realism_request_check(**job)  # refused here, not in the worker's log
+                result = evaluate_realism.delay(job)
+                self.stdout.write(f"queued realism evaluation (task {result.id}) on the gpu queue")
+                return
+            if options["queue"]:
+                self.stdout.write(
+                    "no Celery broker is configured (CELERY_BROKER_URL): running here"
+                )
             evaluation = realism_evaluation(**job)
         except RealismError as exc:
             raise CommandError(str(exc)) from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from generator.core.leads import LEAD_ORDERS
-from generator.management.importing import INPUT_ERRORS, run_import
+from generator.management.importing import INPUT_ERRORS, origin_name, run_import
 from generator.records.arrays import array_records
 
 
@@ -16,7 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--lead-order", choices=sorted(LEAD_ORDERS), required=True)
         parser.add_argument("--rate", type=float, required=True, help="sampling rate (Hz)")
-        parser.add_argument("--origin", required=True, help="name of the set, e.g. sssd-ecg")
+        parser.add_argument(
+            "--origin", type=origin_name, required=True, help="name of the set, e.g. sssd-ecg"
+        )
         parser.add_argument("--source", choices=["real", "synthetic"], default="synthetic")
         parser.add_argument(
             "--labels", help="(N, 71) multi-hot .npy in SSSD-ECG order, or a CSV with scp_codes"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from generator.core.file_hash import file_sha256
-from generator.management.importing import run_import
+from generator.management.importing import origin_name, run_import
 from generator.records.types import EcgRecord
+from generator.records.usable import check_usable
 from generator.records.wfdb_reader import read_wfdb_12lead, record_base, segment_10s
 
 
@@ -19,11 +20,11 @@ def wfdb_records(
     for raw in paths:
         base = record_base(raw)
         signal, fs = read_wfdb_12lead(base)
+        out_fs = fs if rate is None else rate
+        # The record's length once resampled: all of it is cut into the stored segments.
+        check_usable(base, sampling_rate=out_fs, n_samples=signal.shape[1] * out_fs / fs)
         segments = segment_10s(signal, fs, target_fs=rate)
-        if not segments:
-            raise CommandError(f"{base}: shorter than 10 s ({signal.shape[1] / fs:.1f} s)")
         digest = file_sha256(base.with_suffix(".hea"))[:16]
-        out_fs = rate or fs
         for index, segment in enumerate(segments):
             yield EcgRecord(
                 source_key=f"wfdb:{base.name}:{digest}:{out_fs:g}:{index}",
@@ -46,12 +47,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help="record paths (with or without .hea)")
         parser.add_argument("--rate", type=float, help="resample to this rate (Hz)")
-        parser.add_argument("--origin", default="wfdb", help="origin recorded in the store")
+        parser.add_argument(
+            "--origin", type=origin_name, default="wfdb", help="origin recorded in the store"
+        )
         parser.add_argument("--source", choices=["real", "synthetic"], default="real")
 
     def handle(self, *args, **options):
-        if options["rate"] is not None and options["rate"] <= 0:
-            raise CommandError("--rate must be positive")
         records = wfdb_records(
             options["paths"],
             rate=options["rate"],

@@ -65,7 +65,9 @@ class Command(BaseCommand):
         parser.add_argument("--n", type=int, required=True)
         labels = parser.add_mutually_exclusive_group()
         labels.add_argument(
-            "--labels", help="SCP codes for every sample, e.g. NORM,SR (none: unconditional)"
+            "--labels",
+            help="SCP codes for every sample, e.g. NORM,SR; an SSSD --checkpoint needs these "
+            "or --match, an unconditional --backend (deepfake-ecg) takes no labels",
         )
         labels.add_argument(
             "--match", help="copy label sets of stored real ECGs, e.g. 'origin=ptbxl;folds=9,10'"
