@@ -220,6 +220,13 @@ class StudySeedForm(forms.Form):
         label="chest lead gain",
         help_text="split gain: V1-V6 at their own gain, e.g. 5 mm/mV",
     )
+    tall_complexes = forms.TypedChoiceField(
+        choices=Study.TallComplexes.choices,
+        required=False,
+        empty_value=Study.TallComplexes.TALLER_ROWS,
+        initial=Study.TallComplexes.TALLER_ROWS,
+        help_text=Study._meta.get_field("tall_complexes").help_text,
+    )
     synthetic_share = forms.FloatField(min_value=0, max_value=1, initial=0.5)
     ask_confidence = forms.BooleanField(required=False, initial=True)
     ask_label_consistency = forms.BooleanField(required=False)
@@ -265,7 +272,8 @@ class StudySeedForm(forms.Form):
     open_now = forms.BooleanField(required=False, label="open the study now")
 
     SETTINGS = (
-        "title", "layout", "speed_mm_s", "gain_mm_mv", "chest_gain_mm_mv", "synthetic_share",
+        "title", "layout", "speed_mm_s", "gain_mm_mv", "chest_gain_mm_mv", "tall_complexes",
+        "synthetic_share",
         "ask_confidence", "ask_label_consistency", "ask_reason", "unaware_phase",
         "show_progress", "allow_answer_changes", "repeat_share",
         "repeat_min_distance", "attention_checks", "equivalence_low", "equivalence_high",
@@ -283,7 +291,8 @@ class StudySeedForm(forms.Form):
                    "repeat_share", "repeat_min_distance")),
         ("Questions", ("ask_confidence", "ask_label_consistency", "ask_reason",
                        "unaware_phase", "show_progress", "allow_answer_changes")),
-        ("Display", ("layout", "speed_mm_s", "gain_mm_mv", "chest_gain_mm_mv")),
+        ("Display", ("layout", "speed_mm_s", "gain_mm_mv", "chest_gain_mm_mv",
+                     "tall_complexes")),
         ("Who sees which case", ("assignment_mode", "anchor_count", "block_count")),
         ("Analysis", ("equivalence_low", "equivalence_high")),
         ("Blinding safeguards", ("allow_upsampling", "allow_shared_ecgs")),

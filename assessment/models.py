@@ -104,6 +104,19 @@ class Study(models.Model):
         choices=GAIN_CHOICES,
         help_text="split gain: V1-V6 at this gain (e.g. 5 mm/mV); blank: the limb gain",
     )
+
+    class TallComplexes(models.TextChoices):
+        TALLER_ROWS = "taller_rows", "rows fitted to the tallest ECG, clipped beyond"
+        OVERLAP = "overlap", "standard rows, overlapping the next row as on a printout"
+
+    tall_complexes = models.CharField(
+        max_length=12,
+        choices=TallComplexes.choices,
+        default=TallComplexes.TALLER_ROWS,
+        help_text="complexes taller than the layout's row: rows grow to hold the tallest ECG "
+        "(at most 1.5 times, clipped under a marker beyond), or keep the standard pitch and "
+        "overlap the next row (nothing hidden, larger on screen)",
+    )
     row_height_mm = models.FloatField(
         null=True,
         blank=True,

@@ -37,8 +37,9 @@ PANEL_CACHE_CONTROL = "private, max-age=3600, immutable, no-transform"
 
 def study_render_options(study: Study) -> RenderOptions:
     """How every panel of the study is drawn, real and synthetic alike: its layout, paper
-    speed, gains and row height, clipped at the row edge under a marker, the footer
-    naming the study's filter band. The one source of a study's render settings."""
+    speed, gains and row height, tall complexes clipped at the row edge under a marker or
+    overlapping the next row (``tall_complexes``), the footer naming the study's filter
+    band. The one source of a study's render settings."""
     band = study.harmonisation_spec().bandpass_hz
     return RenderOptions(
         layout=study.layout,
@@ -46,16 +47,18 @@ def study_render_options(study: Study) -> RenderOptions:
         gain_mm_mv=study.gain_mm_mv,
         chest_gain_mm_mv=study.chest_gain_mm_mv,
         row_height_mm=study.row_height_mm,
-        clip=True,
+        clip=study.tall_complexes != Study.TallComplexes.OVERLAP,
         filter_band_hz=None if band is None else tuple(band),
     )
 
 
-def study_row_height(study: Study) -> float:
+def study_row_height(study: Study) -> float | None:
     """The row pitch that holds the tallest of the study's ECGs (harmonised as shown), at
     most :data:`~ecg_render.layout.ROW_GROWTH_LIMIT` times the layout's default: computed
     once, when the study is seeded, so every panel shares it and taller complexes are
-    clipped under a marker."""
+    clipped under a marker. None (the layout's standard pitch) when tall complexes
+    overlap the next row; every ECG is still harmonised, so one that cannot be drawn is
+    named here."""
     spec = study.harmonisation_spec()
     options = replace(study_render_options(study), row_height_mm=None)
 
@@ -66,8 +69,10 @@ def study_row_height(study: Study) -> float:
             raise ValueError(f"ECG {ecg.pk}: {exc}") from exc
         return trace_extent_mm(signal, spec.sampling_rate, options)
 
-    extents = (extent(ecg) for ecg in _ecgs(study_ecg_ids(study)))
-    return row_height_for_extent(max(extents, default=0.0), options)
+    tallest = max((extent(ecg) for ecg in _ecgs(study_ecg_ids(study))), default=0.0)
+    if study.tall_complexes == Study.TallComplexes.OVERLAP:
+        return None
+    return row_height_for_extent(tallest, options)
 
 
 def _ecgs(ecg_ids: list[int]) -> Iterator[ECG]:

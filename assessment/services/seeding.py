@@ -47,6 +47,7 @@ SETTING_FIELDS = (
     "speed_mm_s",
     "gain_mm_mv",
     "chest_gain_mm_mv",
+    "tall_complexes",
     "synthetic_share",
     "ask_confidence",
     "ask_label_consistency",

@@ -99,6 +99,24 @@ def test_row_height_is_fitted_once_to_the_studys_ecgs_and_shared_by_every_panel(
     assert panel_settings_key(refitted) != panel_settings_key(study)
 
 
+def test_overlapping_tall_complexes_keep_the_standard_rows_and_hide_nothing(turing_store):
+    study = seed("overlap", n=10, real="turing-real", synthetic="turing-synthetic",
+                 readers=(), settings={"tall_complexes": "overlap"})  # fmt: skip
+    assert study.row_height_mm is None  # the layout's 40 mm, though these ECGs reach beyond
+    options = study_render_options(study)
+    assert not options.clip and options.row_height_mm is None
+    fitted = seed("fitted", n=10, real="turing-real", synthetic="turing-synthetic",
+                  readers=(), settings={"allow_shared_ecgs": True})  # fmt: skip
+    assert fitted.row_height_mm > 40.0 and study_render_options(fitted).clip
+    assert panel_settings_key(study) != panel_settings_key(fitted)
+    for ecg_id in study_ecg_ids(study):
+        root = panel_root(study, ecg_id)
+        paper = frame(root)
+        pitches = {b - a for a, b in zip(paper.baselines_mm, paper.baselines_mm[1:], strict=False)}
+        assert pitches == {40.0}
+        assert not by_class(root, "clip-markers")
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
@@ -108,6 +126,7 @@ def test_row_height_is_fitted_once_to_the_studys_ecgs_and_shared_by_every_panel(
         ({"gain_mm_mv": "10"}, "setting gain_mm_mv must be a number"),
         ({"speed_mm_s": None}, "setting speed_mm_s must be a number"),
         ({"row_height_mm": 60}, "unknown study settings: row_height_mm"),
+        ({"tall_complexes": "shrink"}, "tall_complexes"),
     ],
 )
 def test_bad_render_settings_are_refused_at_seeding(small_store, bad, message):
@@ -127,6 +146,7 @@ def test_a_blank_chest_gain_is_the_limb_gain(small_store):
     [
         ({"speed_mm_s": "50.0", "gain_mm_mv": "5.0", "chest_gain_mm_mv": ""}, (50.0, 5.0, None)),
         ({"chest_gain_mm_mv": "5.0"}, (25.0, 10.0, 5.0)),
+        ({"tall_complexes": "overlap"}, (25.0, 10.0, None, "overlap")),
     ],
 )
 def test_the_seed_form_passes_render_settings_on(small_store, posted, expected):
@@ -141,8 +161,8 @@ def test_the_seed_form_passes_render_settings_on(small_store, posted, expected):
     form = StudySeedForm(data)
     assert form.is_valid(), form.errors
     settings = form.seed_kwargs()["settings"]
-    names = ("speed_mm_s", "gain_mm_mv", "chest_gain_mm_mv")
-    assert tuple(settings[name] for name in names) == expected
+    names = ("speed_mm_s", "gain_mm_mv", "chest_gain_mm_mv", "tall_complexes")
+    assert tuple(settings[name] for name in names) == (*expected, "taller_rows")[:4]
     assert form["chest_gain_mm_mv"].field.choices[0] == ("", "same as the limb leads")
 
 
