@@ -141,6 +141,7 @@ def test_seed_study_command(small_store, reader_a):
     )  # fmt: skip
     assert "Seeded study 'cmd'" in out.getvalue()
     assert "pairs matched 12 by label_set" in out.getvalue()
+    assert out.getvalue().rstrip().endswith("; 1 reader")
     study = Study.objects.get(name="cmd")
     assert study.status == "open" and study.repeat_share == 0.5
     assert study.enrolments.get().assignments.count() == 1 + 6 + 3

@@ -61,9 +61,10 @@ class Command(BaseCommand):
             )
         except (AssessmentError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
+        readers = study.enrolments.count()
         matched = ", ".join(f"{n} by {k}" for k, n in sorted(study.seeding["matched"].items()))
         self.stdout.write(
             f"Seeded study '{study.name}' (id {study.pk}, {study.status}): "
             f"{study.cases.count()} cases; pairs matched {matched}; "
-            f"{study.enrolments.count()} readers"
+            f"{readers} reader{'' if readers == 1 else 's'}"
         )
