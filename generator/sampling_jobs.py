@@ -32,12 +32,11 @@ from generator.backends.base import (
 from generator.core.scp import STATEMENT_BY_CODE
 from generator.models import ECG, SamplingJob
 from generator.records.types import EcgRecord
+from generator.records.usable import IMPLAUSIBLE_PEAK_KEY, PLAUSIBLE_PEAK_MV, amplitude_flag
 from generator.services import ecg_import
 
 ProgressCallback = Callable[[int, int], None]
 logger = logging.getLogger(__name__)
-# Beyond this peak |amplitude| a surface ECG is implausible; such samples are flagged.
-PLAUSIBLE_PEAK_MV = 10.0
 
 
 class SamplingJobError(ValueError):
@@ -408,15 +407,14 @@ def _run_chunk(job: SamplingJob, backend, chunk: int) -> None:
 
 
 def _amplitude_flag(job: SamplingJob, index: int, signal) -> dict[str, float]:
-    """``{"implausible_peak_mv": peak}`` (and a warning) when |signal| exceeds the limit."""
-    peak = float(abs(signal).max()) if signal.size else 0.0
-    if peak <= PLAUSIBLE_PEAK_MV:
-        return {}
-    logger.warning(
-        "job %s sample %s peaks at %.1f mV (> %.0f mV): implausible amplitude",
-        job.pk, index, peak, PLAUSIBLE_PEAK_MV,
-    )  # fmt: skip
-    return {"implausible_peak_mv": round(peak, 3)}
+    """:func:`amplitude_flag` of a sample, logged as a warning when it flags."""
+    flag = amplitude_flag(signal)
+    if flag:
+        logger.warning(
+            "job %s sample %s peaks at %.1f mV (> %.0f mV): implausible amplitude",
+            job.pk, index, flag[IMPLAUSIBLE_PEAK_KEY], PLAUSIBLE_PEAK_MV,
+        )  # fmt: skip
+    return flag
 
 
 def _matched(job: SamplingJob, index: int) -> int | None:

@@ -77,6 +77,7 @@ _SEEDING_LABELS = {
     "candidates": "Candidate ECGs",
     "excluded_seen_by_readers": "Left out (readers saw them elsewhere)",
     "excluded_flagged_copies": "Left out (privacy screen: likely copies)",
+    "excluded_implausible_amplitude": "Left out (a sample beyond ±10 mV)",
     "unscreened_synthetic": "Synthetic candidates no privacy screen has looked at",
     "matched": "Pairs matched",
 }

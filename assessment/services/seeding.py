@@ -34,6 +34,7 @@ from generator.core.harmonise import HarmonisationSpec
 from generator.models import ECG
 from generator.privacy import flagged_copy_ids, screened_ids
 from generator.records.types import EcgRecord
+from generator.records.usable import IMPLAUSIBLE_PEAK_KEY, PLAUSIBLE_PEAK_MV
 from generator.services import ecg_import
 
 ATTENTION_ORIGIN = "attention-check"
@@ -123,6 +124,7 @@ def study_seed(
         "candidates": dict(planned.candidates),
         "excluded_seen_by_readers": planned.excluded_seen,
         "excluded_flagged_copies": planned.excluded_copies,
+        "excluded_implausible_amplitude": dict(planned.excluded_implausible),
         "unscreened_synthetic": planned.unscreened,
         "matched": dict(Counter(m.level for m in planned.matches)),
         "main_by_stratum": dict(sorted(Counter(m.stratum for m in plan.main).items())),
@@ -159,6 +161,8 @@ class SeedPlan:
     plan: CasePlan
     excluded_copies: int = 0  # synthetic ECGs a privacy screen flagged as likely copies
     unscreened: int = 0  # synthetic candidates no privacy screen has looked at
+    # {"real": n, "synthetic": n} ECGs flagged implausible_peak_mv (beyond +-10 mV)
+    excluded_implausible: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def seed(self) -> int:
@@ -242,7 +246,7 @@ def _plan_study(
         )
     except MatchingError as exc:
         duration_s = study.harmonisation_spec().duration_s
-        left_out = _left_out_text(pooled.too_short, excluded_seen, excluded_copies, duration_s)
+        left_out = _left_out_text(pooled, excluded_copies, duration_s)
         raise StudySeedError(f"{exc}{left_out}") from exc
     count = study.attention_checks
     if count and study.is_paired and len(plan.spare_real_ids) < count:
@@ -258,6 +262,7 @@ def _plan_study(
         plan=plan,
         excluded_copies=excluded_copies,
         unscreened=unscreened,
+        excluded_implausible=pooled.implausible,
     )
 
 
@@ -295,34 +300,43 @@ def _without_flagged_copies(synthetic: list[Candidate]) -> tuple[list[Candidate]
 
 class PooledCandidates(NamedTuple):
     """A pool's real and synthetic candidates, and how many of its ECGs were left out:
-    seen by the readers elsewhere, or shorter than the study's window."""
+    seen by the readers elsewhere, shorter than the study's window, or flagged with an
+    implausible amplitude (by source)."""
 
     real: list[Candidate]
     synthetic: list[Candidate]
     excluded_seen: int
     too_short: int
+    implausible: Mapping[str, int]
 
 
 def _unseen_candidates(pool: EcgPool, study: Study, seen: set[int]) -> PooledCandidates:
     """The pool's real and synthetic candidates without the ``seen`` ECGs."""
-    real, real_short = _candidates(ECG.Source.REAL, pool.real_origins, pool.real_folds, study)
-    synthetic, synthetic_short = _candidates(
+    real = _candidates(ECG.Source.REAL, pool.real_origins, pool.real_folds, study)
+    synthetic = _candidates(
         ECG.Source.SYNTHETIC, pool.synthetic_origins, pool.synthetic_folds, study
     )
     return PooledCandidates(
-        real=[c for c in real if c.ecg_id not in seen],
-        synthetic=[c for c in synthetic if c.ecg_id not in seen],
-        excluded_seen=sum(c.ecg_id in seen for c in real + synthetic),
-        too_short=real_short + synthetic_short,
+        real=[c for c in real.usable if c.ecg_id not in seen],
+        synthetic=[c for c in synthetic.usable if c.ecg_id not in seen],
+        excluded_seen=sum(c.ecg_id in seen for c in real.usable + synthetic.usable),
+        too_short=real.too_short + synthetic.too_short,
+        implausible={"real": real.implausible, "synthetic": synthetic.implausible},
     )
 
 
-def _left_out_text(too_short: int, seen: int, copies: int, duration_s: float) -> str:
+def _left_out_text(pooled: PooledCandidates, copies: int, duration_s: float) -> str:
     """What the pool lost before matching, for a too-few-pairs error ("" when nothing)."""
+    implausible = pooled.implausible
     reasons = [
-        (too_short, f"shorter than the study's {duration_s:g} s"),
-        (seen, "seen by these readers in other studies"),
+        (pooled.too_short, f"shorter than the study's {duration_s:g} s"),
+        (pooled.excluded_seen, "seen by these readers in other studies"),
         (copies, "flagged by a privacy screen as likely copies"),
+        (
+            sum(implausible.values()),
+            f"beyond ±{PLAUSIBLE_PEAK_MV:g} mV ({implausible['real']} real, "
+            f"{implausible['synthetic']} synthetic)",
+        ),
     ]
     parts = [f"{count} {text}" for count, text in reasons if count]
     return f"; left out of the pool before matching: {', '.join(parts)}" if parts else ""
@@ -381,10 +395,21 @@ def _typed_setting(setting: str, value: object) -> object:
     return float(value) if isinstance(field, models.FloatField) else value
 
 
+class SourceCandidates(NamedTuple):
+    """The usable candidates of one source, and how many of its ECGs were left out."""
+
+    usable: list[Candidate]
+    too_short: int
+    implausible: int
+
+
 def _candidates(
     source: str, origins: Sequence[str], folds: Sequence[int], study: Study
-) -> tuple[list[Candidate], int]:
-    """The pool's candidates of ``source``, and how many of its ECGs are too short."""
+) -> SourceCandidates:
+    """The pool's candidates of ``source``: not shorter than the study's window and not
+    flagged with an implausible amplitude (a sample beyond the limit, stored as
+    ``provenance.implausible_peak_mv``); the same rule for both sources, since such an
+    ECG would show readers a failed sample or a recording artefact, not clinical content."""
     if not origins:
         raise StudySeedError(f"name at least one {source} origin")
     known = set(
@@ -402,8 +427,12 @@ def _candidates(
     if folds:
         rows = rows.filter(strat_fold__in=folds)
     spec = study.harmonisation_spec()
-    values = rows.order_by("id").values_list(
-        "id", "origin", "label_set", "superclasses", "n_samples", "sampling_rate"
+    flagged = rows.filter(provenance__has_key=IMPLAUSIBLE_PEAK_KEY)
+    implausible = flagged.count()
+    values = (
+        rows.exclude(pk__in=flagged.values("pk"))
+        .order_by("id")
+        .values_list("id", "origin", "label_set", "superclasses", "n_samples", "sampling_rate")
     )
     if not study.allow_upsampling:
         origin_rates = [(origin, fs) for _, origin, *_, fs in values]
@@ -416,7 +445,7 @@ def _candidates(
         for pk, _, label_set, superclasses, n_samples, fs in values
         if n_samples / fs + 1e-9 >= spec.duration_s
     ]
-    return candidates, len(values) - len(candidates)
+    return SourceCandidates(candidates, len(values) - len(candidates), implausible)
 
 
 def _main_cases(study: Study, matches: list[Match]) -> list[Case]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable, Iterator
 
-import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -15,7 +14,7 @@ from generator.core.validation import SignalError
 from generator.models import ECG
 from generator.records.errors import RecordError
 from generator.records.types import EcgRecord
-from generator.sampling_jobs import PLAUSIBLE_PEAK_MV
+from generator.records.usable import IMPLAUSIBLE_PEAK_KEY, PLAUSIBLE_PEAK_MV, amplitude_flag
 from generator.services import ImportSummary, ecg_import
 
 INPUT_ERRORS = (RecordError, SignalError, LeadError, ScpCodeError)
@@ -65,7 +64,7 @@ def run_import(
             command.style.WARNING(
                 f"warning: {len(flagged)} ECGs read peak above {PLAUSIBLE_PEAK_MV:g} mV, an "
                 "implausible amplitude (new ones are stored flagged as "
-                f"provenance.implausible_peak_mv): {named}"
+                f"provenance.{IMPLAUSIBLE_PEAK_KEY} and left out of studies): {named}"
             )
         )
     return summary
@@ -75,8 +74,8 @@ def _flag_amplitudes(records: Iterable[EcgRecord], flagged: list[str]) -> Iterat
     """Pass ``records`` on; one that peaks above the limit sampling jobs flag at gets the
     same provenance flag, and its source key and peak are added to ``flagged``."""
     for record in records:
-        peak = float(np.abs(record.signal).max(initial=0.0))
-        if peak > PLAUSIBLE_PEAK_MV:
-            record.provenance = {**record.provenance, "implausible_peak_mv": round(peak, 3)}
-            flagged.append(f"{record.source_key} ({peak:.1f} mV)")
+        flag = amplitude_flag(record.signal)
+        if flag:
+            record.provenance = {**record.provenance, **flag}
+            flagged.append(f"{record.source_key} ({flag[IMPLAUSIBLE_PEAK_KEY]:.1f} mV)")
         yield record

@@ -1,12 +1,26 @@
-"""The rule every imported ECG meets so that a study can show it: rate and length (pure)."""
+"""What a study can show: the rate and length every imported ECG meets, and the amplitude
+beyond which an ECG is flagged and left out of studies (pure)."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from generator.core.harmonise import MAX_SAMPLING_RATE_HZ, MIN_SAMPLING_RATE_HZ, HarmonisationSpec
 from generator.records.errors import RecordError
 
 # A study shows this window; seeding leaves out any ECG shorter than it.
 MIN_DURATION_S = HarmonisationSpec().duration_s
+# Beyond this peak |amplitude| a surface ECG is implausible: imports and sampling jobs store
+# such an ECG flagged under this provenance key, and seeding leaves it out.
+PLAUSIBLE_PEAK_MV = 10.0
+IMPLAUSIBLE_PEAK_KEY = "implausible_peak_mv"
+
+
+def amplitude_flag(signal: np.ndarray) -> dict[str, float]:
+    """``{IMPLAUSIBLE_PEAK_KEY: peak}`` when the signal's peak |amplitude| exceeds
+    :data:`PLAUSIBLE_PEAK_MV`, else ``{}`` (provenance to merge into the ECG's)."""
+    peak = float(np.abs(signal).max(initial=0.0))
+    return {IMPLAUSIBLE_PEAK_KEY: round(peak, 3)} if peak > PLAUSIBLE_PEAK_MV else {}
 
 
 def check_usable(what: object, *, sampling_rate: float, n_samples: float) -> None:

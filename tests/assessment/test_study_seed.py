@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from assessment.errors import StudySeedError
 from assessment.models import Case, Enrolment, Study
+from assessment.planning.summary import seeding_rows
 from assessment.services import EcgPool, study_seed
 from generator.models import ECG
 from tests.assessment.conftest import seed
@@ -74,6 +75,29 @@ def test_too_few_pairs_names_what_the_pool_lost_before_matching(small_store, rea
     assert "left out of the pool before matching: 1 shorter than the study's 10 s" in message
     assert "8 seen by these readers in other studies" in message
     assert Study.objects.count() == 1
+
+
+def test_ecgs_flagged_with_an_implausible_amplitude_are_left_out_of_both_sources(small_store):
+    real = ECG.objects.filter(source="real").order_by("id")
+    synthetic = ECG.objects.filter(source="synthetic").order_by("id")
+    flagged = [real[0], synthetic[0], synthetic[1]]
+    for ecg in flagged:
+        ecg.provenance = {**ecg.provenance, "implausible_peak_mv": 14.2}
+        ecg.save(update_fields=["provenance"])
+    study = seed(n=10, practice=0, readers=())
+    shown = {c.real_ecg_id for c in main_cases(study)} | {
+        c.synthetic_ecg_id for c in main_cases(study)
+    }
+    assert not shown & {ecg.pk for ecg in flagged}
+    assert study.seeding["candidates"] == {"real": 11, "synthetic": 10}
+    assert study.seeding["excluded_implausible_amplitude"] == {"real": 1, "synthetic": 2}
+    rows = {row.key: (row.label, row.value) for row in seeding_rows(study.seeding)}
+    assert rows["excluded_implausible_amplitude"][0] == "Left out (a sample beyond ±10 mV)"
+    with pytest.raises(StudySeedError) as refused:
+        seed("second", n=11, practice=0, readers=())
+    message = str(refused.value)
+    assert "only 10 real/synthetic pairs could be matched" in message
+    assert "beyond ±10 mV (1 real, 2 synthetic)" in message
 
 
 def test_unknown_reader_and_duplicate_name_are_refused(small_store, reader_a):
