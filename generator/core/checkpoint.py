@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 import torch
 
+from generator.core.atomic_save import save_atomically
 from generator.core.config import ConfigError, GeneratorConfig, SSSDConfig
 from generator.core.ema import WeightAverage
 from generator.core.file_hash import file_identity, remembered_file_sha256
@@ -71,8 +71,6 @@ def save_checkpoint(
     ema: WeightAverage | None = None,
 ) -> str:
     """Write a checkpoint atomically and return its SHA-256 (with the EMA weights if any)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format_version": FORMAT_VERSION,
         "config": config.to_dict(),
@@ -85,9 +83,7 @@ def save_checkpoint(
         "validation_loss": validation_loss,
         "ema": None if ema is None else {"decay": ema.decay, "state": ema.state_dict()},
     }
-    partial = path.with_name(path.name + ".partial")
-    torch.save(payload, partial)
-    os.replace(partial, path)
+    save_atomically(payload, path)
     return checkpoint_sha256(path)
 
 

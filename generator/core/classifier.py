@@ -3,13 +3,13 @@ multi-label (one logit per class), and its checkpoints saved with their configur
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from generator.core.atomic_save import save_atomically
 from generator.core.checkpoint import checkpoint_sha256
 from generator.core.scp import SUPERCLASSES
 
@@ -106,17 +106,13 @@ class ECGClassifier(nn.Module):
 
 def save_classifier(path: str | Path, model: ECGClassifier, meta: dict | None = None) -> str:
     """Write the weights with their configuration (atomically); return the file's SHA-256."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": CLASSIFIER_FORMAT,
         "config": model.config.to_dict(),
         "state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "meta": meta or {},
     }
-    partial = path.with_name(path.name + ".partial")
-    torch.save(payload, partial)
-    os.replace(partial, path)
+    save_atomically(payload, path)
     return checkpoint_sha256(path)
 
 

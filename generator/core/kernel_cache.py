@@ -10,8 +10,6 @@ with a warning and rebuilt; nothing here raises for a bad cache file.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from generator.core.atomic_save import save_atomically
 from generator.core.network import SSSDECG
 from generator.core.s4 import S4
 
@@ -136,15 +135,7 @@ def _write(path: Path, state: dict[str, Tensor], key: KernelCacheKey) -> None:
         "spectra": {name: value.detach().cpu() for name, value in state.items()},
         "torch": str(torch.__version__),
     }
-    partial = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".partial")
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(payload, stream)
-        os.chmod(partial, 0o644)  # mkstemp's 0600 would hide it from workers of other users
-        os.replace(partial, path)
+        save_atomically(payload, path)
     except OSError as exc:  # a read-only or full disk costs the next job the build, no more
         logger.warning("kernel cache %s could not be written (%s)", path, exc)
-        if partial is not None and os.path.exists(partial):
-            os.unlink(partial)
