@@ -22,6 +22,7 @@ from scipy.signal import resample_poly
 from generator.core.diffusion import sample_seed
 from generator.core.leads import twelve_from_generated
 from generator.core.sampling import resolve_device
+from generator.core.torch_files import UnreadableTorchFile, load_weights_only
 
 BACKEND_NAME = "deepfake-ecg"
 CONDITIONAL = False  # sampling jobs take no labels and store no SCP codes
@@ -47,8 +48,11 @@ def _load_generator(device: torch.device) -> tuple[torch.nn.Module, Path]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # its constructor calls deprecated init functions
         model = Generator()
-    state = torch.load(weights, map_location="cpu", weights_only=True)["stat_dict"]
-    model.load_state_dict(state)
+    try:
+        state = load_weights_only(weights)["stat_dict"]
+        model.load_state_dict(state)
+    except (UnreadableTorchFile, KeyError, TypeError, RuntimeError) as exc:
+        raise DeepfakeImportError(f"deepfake-ecg weights at {weights} are unusable: {exc}") from exc
     return model.to(device).eval(), weights
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import torch
 
-from generator.core.atomic_save import save_atomically
 from generator.core.config import ConfigError, GeneratorConfig, SSSDConfig
 from generator.core.ema import WeightAverage
 from generator.core.file_hash import file_identity, remembered_file_sha256
@@ -21,6 +20,7 @@ from generator.core.release_format import (
     is_release_checkpoint,
     release_to_native,
 )
+from generator.core.torch_files import UnreadableTorchFile, load_weights_only, save_atomically
 
 FORMAT_VERSION = 1
 # What every native checkpoint holds (save_checkpoint writes them all).
@@ -121,12 +121,10 @@ def _load(
     path: Path, device: str | torch.device, kernel_mode: str | None, ema: bool
 ) -> LoadedCheckpoint:
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds for a corrupt or foreign file
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        payload = load_weights_only(path)
+    except UnreadableTorchFile as exc:
         raise CheckpointError(
-            f"checkpoint {path} cannot be read as a torch checkpoint "
-            f"({type(exc).__name__}{': ' + reason if reason else ''})"
+            f"checkpoint {path} cannot be read as a torch checkpoint: {exc}"
         ) from exc
     release = is_release_checkpoint(payload)
     average = None if release or not isinstance(payload, dict) else payload.get("ema")

@@ -9,9 +9,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from generator.core.atomic_save import save_atomically
 from generator.core.checkpoint import checkpoint_sha256
 from generator.core.scp import SUPERCLASSES
+from generator.core.torch_files import UnreadableTorchFile, load_weights_only, save_atomically
 
 CLASSIFIER_FORMAT = "ecg-superclass-classifier/1"
 
@@ -119,7 +119,10 @@ def save_classifier(path: str | Path, model: ECGClassifier, meta: dict | None = 
 def load_classifier(path: str | Path) -> tuple[ECGClassifier, dict]:
     """The classifier of a file written by :func:`save_classifier` (in eval mode) and its
     metadata."""
-    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    try:
+        payload = load_weights_only(path)
+    except UnreadableTorchFile as exc:
+        raise ValueError(f"{path} cannot be read as a classifier: {exc}") from exc
     if not isinstance(payload, dict) or payload.get("format") != CLASSIFIER_FORMAT:
         raise ValueError(f"{path} is not a {CLASSIFIER_FORMAT} checkpoint")
     model = ECGClassifier(ClassifierConfig.from_dict(payload["config"]))

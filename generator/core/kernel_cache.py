@@ -17,9 +17,9 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from generator.core.atomic_save import save_atomically
 from generator.core.network import SSSDECG
 from generator.core.s4 import S4
+from generator.core.torch_files import save_atomically
 
 logger = logging.getLogger(__name__)
 
