@@ -29,6 +29,7 @@ from generator.core.dcr import RecordBlocks
 from generator.core.file_hash import file_sha256
 from generator.core.harmonise import HarmonisationSpec, harmonise
 from generator.core.leads import LEAD_ORDERS, from_order
+from generator.core.numpy_files import numpy_format_problem
 
 SIGNALS_KEY, IDS_KEY, RATE_KEY = "signals", "ids", "sampling_rate"
 CHECK_BLOCK = 1024
@@ -114,13 +115,16 @@ def open_record_file(
         raise RecordFileError(
             path, f"unknown lead order {lead_order!r}; expected one of {sorted(LEAD_ORDERS)}"
         )
+    if path.suffix not in (".npy", ".npz"):
+        raise RecordFileError(path, f"unknown extension {path.suffix!r}: expected .npy or .npz")
     try:
+        problem = numpy_format_problem(path)
+        if problem:
+            raise RecordFileError(path, problem)
         if path.suffix == ".npy":
             signals, ids, file_rate = np.load(path, mmap_mode="r", allow_pickle=False), None, None
-        elif path.suffix == ".npz":
-            signals, ids, file_rate = _read_npz(path)
         else:
-            raise RecordFileError(path, f"unknown extension {path.suffix!r}: expected .npy or .npz")
+            signals, ids, file_rate = _read_npz(path)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         if isinstance(exc, RecordFileError):
             raise

@@ -11,6 +11,7 @@ import pandas as pd
 
 from generator.core.file_hash import file_sha256
 from generator.core.leads import LeadError, from_order
+from generator.core.numpy_files import numpy_format_problem
 from generator.core.scp import SCP_VOCABULARY, STATEMENT_BY_CODE, split_label_key
 from generator.records.errors import RecordError
 from generator.records.types import EcgRecord
@@ -24,18 +25,23 @@ def load_signal_array(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise RecordError(path, "file not found")
+    if path.suffix not in (".npy", ".npz"):
+        raise RecordError(path, "expected a .npy or .npz file")
     try:
+        problem = numpy_format_problem(path)
+        if problem:
+            raise RecordError(path, problem)
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as archive:
                 key = next((k for k in _SIGNAL_KEYS if k in archive.files), None)
                 if key is None:
                     raise RecordError(path, f"no signal array among {archive.files}")
                 array = archive[key]
-        elif path.suffix == ".npy":
-            array = np.load(path, allow_pickle=False)
         else:
-            raise RecordError(path, "expected a .npy or .npz file")
+            array = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
+        if isinstance(exc, RecordError):
+            raise
         raise RecordError(path, f"unreadable array file: {exc}") from exc
     if array.ndim != 3:
         raise RecordError(path, f"wrong shape {array.shape}: expected (N, 12, samples)")
@@ -126,8 +132,13 @@ def array_records(
 
 def _multi_hot_labels(path: Path) -> list[dict[str, float]]:
     try:
+        problem = numpy_format_problem(path)
+        if problem:
+            raise RecordError(path, f"label array: {problem}")
         matrix = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError) as exc:
+        if isinstance(exc, RecordError):
+            raise
         raise RecordError(path, f"unreadable label array: {exc}") from exc
     if matrix.ndim != 2 or matrix.shape[1] != len(SCP_VOCABULARY):
         raise RecordError(

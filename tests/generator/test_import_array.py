@@ -113,6 +113,36 @@ def run_both(*args) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize(
+    ("name", "write", "message"),
+    [
+        ("csv.npy", lambda p: p.write_text("0.1,0.2\n"), "csv.npy: not a NumPy .npy file"),
+        ("torch.npz", lambda p: p.write_bytes(b"\x80\x02}q\x00."), "torch.npz: not a NumPy .npz"),
+        ("empty.npy", lambda p: p.write_bytes(b""), "empty.npy: the file is empty"),
+        ("keys.npz", lambda p: np.savez(p, ecg=np.zeros((1, 12, 1000))),
+         "keys.npz: no signal array among ['ecg']"),
+    ],
+)  # fmt: skip
+def test_files_not_in_numpy_format_are_named_as_such(
+    tmp_path, existing_store, name, write, message
+):
+    path = tmp_path / name
+    write(path)
+    with pytest.raises(CommandError, match=re.escape(message)) as refused:
+        run(path, "--lead-order", "standard", "--rate", "100", "--origin", "s")
+    assert "pickled" not in str(refused.value) and "unreadable" not in str(refused.value)
+    assert store_snapshot() == existing_store
+
+
+def test_a_label_array_not_in_numpy_format_is_named_as_such(tmp_path, shared_data):
+    signals = np.load(shared_data / "sssd_ecg_turing22" / "synthetic.npy")[:3]
+    np.save(tmp_path / "x.npy", signals)
+    (tmp_path / "y.npy").write_text("NORM\nAFIB\nLVH\n")
+    with pytest.raises(CommandError, match=r"y.npy: label array: not a NumPy .npy file"):
+        run(tmp_path / "x.npy", "--lead-order", "sssd", "--rate", "100", "--origin", "s",
+            "--labels", tmp_path / "y.npy")  # fmt: skip
+
+
+@pytest.mark.parametrize(
     ("samples", "rate", "message"),
     [
         (50, "100", "shorter than 10 s (0.50 s)"),

@@ -4,6 +4,7 @@ memory-mapped, harmonised as stored ECGs are, and bad files refused naming the p
 from __future__ import annotations
 
 import hashlib
+import io
 
 import numpy as np
 import pytest
@@ -59,6 +60,12 @@ def test_an_npz_file_gives_signals_ids_and_its_rate(real, tmp_path, compressed):
     np.testing.assert_array_equal(records.harmonised(SPEC).take(np.array([4])), expected(real, [4]))
 
 
+def _saved(array) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
 def _nan_rows(path, real):
     with_nan = real.copy()
     with_nan[[3, 17], 2, 40] = np.nan
@@ -82,7 +89,10 @@ BAD_FILES = [
     ("long.npz", lambda p, r: np.savez(p, signals=r, ids=LONG_IDS),
      HUNDRED, "'ids' row 0 is longer than 200 characters"),
     ("text.npy", lambda p, r: np.save(p, np.full((2, 12, 1000), "a")), HUNDRED, "not real numbers"),
-    ("broken.npy", lambda p, r: p.write_bytes(b"not numpy"), HUNDRED, "unreadable array file"),
+    ("broken.npy", lambda p, r: p.write_bytes(b"not numpy"), HUNDRED, "not a NumPy .npy file"),
+    ("broken.npz", lambda p, r: p.write_bytes(b"not numpy"), HUNDRED, "not a NumPy .npz file"),
+    ("cut.npy", lambda p, r: p.write_bytes(_saved(r)[:-5000]), HUNDRED,
+     r"the file is cut short: its header describes \(22, 12, 1000\) float32"),
     ("order.npy", lambda p, r: np.save(p, r), {**HUNDRED, "lead_order": "limb-first"},
      "unknown lead order"),
 ]  # fmt: skip
