@@ -36,7 +36,13 @@ from assessment.stats.summary import random_readers, study_summary
 from generator.privacy import latest_screens, privacy_screen_summary
 from generator.realism import latest_evaluations
 
-EXPORT_FORMATS = ("csv", "json", "html", "history")
+# Each download's format name (in URLs and --format) and its link text.
+EXPORT_FORMATS = {
+    "csv": "judgments (CSV)",
+    "json": "summary (JSON)",
+    "html": "report (HTML)",
+    "history": "answer history (CSV, every revision)",
+}
 
 
 @dataclass(frozen=True)

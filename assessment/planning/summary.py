@@ -81,6 +81,7 @@ _SEEDING_LABELS = {
     "unscreened_synthetic": "Synthetic candidates no privacy screen has looked at",
     "matched": "Pairs matched",
 }
+_BY_SOURCE_KEYS = ("candidates", "excluded_implausible_amplitude")  # {"real": n, "synthetic": n}
 _LEVEL_TEXT = {LABEL_SET: "by label set", SUPERCLASS: "by superclass"}
 
 
@@ -117,7 +118,7 @@ def seeding_strata(seeding: Mapping[str, object]) -> list[tuple[str, int]]:
 def _seeding_text(key: str, value: object) -> str:
     if key == "pool" and isinstance(value, Mapping):
         return _pool_text(value)
-    if key == "candidates" and isinstance(value, Mapping):
+    if key in _BY_SOURCE_KEYS and isinstance(value, Mapping):
         return _join(f"{value[source]} {source}" for source in sorted(value))
     if key == "matched" and isinstance(value, Mapping):
         if not value:

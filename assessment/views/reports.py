@@ -25,7 +25,7 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=pk)
     context = {
         "dashboard": study_dashboard(study),
-        "export_formats": EXPORT_FORMATS,
+        "export_formats": EXPORT_FORMATS.items(),
     }
     return render(request, "assessment/reports/dashboard.html", context)
 
@@ -34,7 +34,8 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 @never_cache
 def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    """Download the study's judgments (csv), summary (json) or self-contained report (html)."""
+    """Download the study's judgments (csv), summary (json), self-contained report (html) or
+    answer history (history)."""
     if fmt not in EXPORT_FORMATS:
         raise Http404(f"unknown export format {fmt!r}")
     study = get_object_or_404(Study, pk=pk)

@@ -16,6 +16,7 @@ from assessment.audit.result import audit_verdict
 from assessment.errors import AssessmentError
 from assessment.models import Study
 from assessment.planning.summary import seeding_rows, seeding_strata
+from assessment.reporting import EXPORT_FORMATS
 from assessment.selectors import percent, staff_study_overview, study_reader_progress
 from assessment.services import study_close, study_open
 from assessment.services.audit import blinding_audit
@@ -38,6 +39,7 @@ def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
     readers = study_reader_progress(study)
     context = {
         "study": study,
+        "export_formats": EXPORT_FORMATS.items(),
         "cases": study.cases.select_related("real_ecg", "synthetic_ecg").defer(
             "real_ecg__signal_blob", "synthetic_ecg__signal_blob"
         ),

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from django.core.cache import cache
 from django.db.models import Max
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -190,8 +189,15 @@ def test_draft_study_without_assignments_renders(client_admin, small_store, read
 def test_dashboard_links_every_download(client_admin, busy_study):
     html = client_admin.get(dashboard_url(busy_study)).content.decode()
 
-    for fmt in ("csv", "json", "html"):
-        assert f'href="{reverse("reports:export", args=[busy_study.pk, fmt])}"' in html
+    links = {
+        "csv": "judgments (CSV)",
+        "json": "summary (JSON)",
+        "html": "report (HTML)",
+        "history": "answer history (CSV, every revision)",
+    }
+    for fmt, label in links.items():
+        href = reverse("reports:export", args=[busy_study.pk, fmt])
+        assert f'data-format="{fmt}" href="{href}">{label}</a>' in html
 
 
 def test_reader_gets_404(client_a, busy_study):
@@ -223,14 +229,16 @@ def test_single_design_shows_yes_no_d_prime_and_criterion(client_admin, small_st
     assert f"(criterion c {signal['criterion_c']:.3f})" in response.content.decode()
 
 
-def test_study_links_snippet_points_at_dashboard_and_downloads(small_store, reader_a):
+def test_study_page_links_the_dashboard_and_every_download(client_admin, small_store, reader_a):
     study = seed(readers=("alice",))
 
-    html = render_to_string("assessment/reports/_study_links.html", {"study": study})
+    page = client_admin.get(reverse("assessment:staff-study-detail", args=[study.pk]))
+    html = page.content.decode()
 
     assert f'href="{dashboard_url(study)}"' in html
-    for fmt in ("csv", "json", "html"):
+    for fmt in ("csv", "json", "html", "history"):
         assert f'href="{reverse("reports:export", args=[study.pk, fmt])}"' in html
+    assert ">answer history (CSV, every revision)</a>" in html
 
 
 def test_case_table_shows_share_right_and_staff_previews_of_both_ecgs(client_admin, busy_study):

@@ -136,6 +136,7 @@ def test_study_page_shows_progress_and_the_seeding_summary_as_a_table(
         "Candidate ECGs": "12 real, 12 synthetic",
         "Left out (readers saw them elsewhere)": "0",
         "Left out (privacy screen: likely copies)": "0",
+        "Left out (a sample beyond ±10 mV)": "0 real, 0 synthetic",
         "Synthetic candidates no privacy screen has looked at": "12",
         "Pairs matched": "12 by label set",
     }

@@ -11,11 +11,20 @@ from assessment.reporting import EXPORT_FORMATS, study_export
 
 
 class Command(BaseCommand):
-    help = "Write a study's judgments (csv), statistics summary (json) or HTML report to a file."
+    help = (
+        "Write a study's judgments (csv), statistics summary (json), HTML report or answer "
+        "history (history: every revision of every answer, CSV) to a file."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("study", help="the study's id or its name")
-        parser.add_argument("--format", dest="fmt", choices=EXPORT_FORMATS, required=True)
+        parser.add_argument(
+            "--format",
+            dest="fmt",
+            choices=list(EXPORT_FORMATS),
+            required=True,
+            help="; ".join(f"{fmt}: {label}" for fmt, label in EXPORT_FORMATS.items()),
+        )
         parser.add_argument(
             "-o", "--output", required=True, help="file to write; '-' for standard output"
         )
