@@ -43,11 +43,16 @@ class SamplingJobAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Cancel the selected jobs after their current chunk")
+    @admin.action(description="Cancel the selected jobs (a running one after its current chunk)")
     def cancel_jobs(self, request, queryset) -> None:
         for job in queryset:
-            sampling_job_cancel(job=job)
-        self.message_user(request, f"asked {queryset.count()} job(s) to stop")
+            try:
+                job = sampling_job_cancel(job=job)
+            except SamplingJobError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                when = "now" if job.status == job.Status.CANCELLED else "after its current chunk"
+                self.message_user(request, f"job {job.pk} cancelled {when}")
 
     @admin.action(description="Re-queue the selected jobs (fills in missing samples only)")
     def requeue_jobs(self, request, queryset) -> None:

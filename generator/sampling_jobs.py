@@ -155,9 +155,23 @@ def sampling_job_reopen(*, job: SamplingJob) -> SamplingJob:
     return job
 
 
-def sampling_job_cancel(*, job: SamplingJob) -> None:
-    """Ask a running job to stop after its current chunk."""
-    SamplingJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+@transaction.atomic
+def sampling_job_cancel(*, job: SamplingJob) -> SamplingJob:
+    """Stop an unfinished job: one a live worker holds stops after its current chunk, any
+    other (queued, or its worker gone) is cancelled now. A finished job (done, failed or
+    cancelled) raises SamplingJobError; its ECGs stay stored either way."""
+    job = SamplingJob.objects.select_for_update().get(pk=job.pk)
+    unfinished = (SamplingJob.Status.QUEUED, SamplingJob.Status.RUNNING)
+    if job.status not in unfinished:
+        raise SamplingJobError(f"job {job.pk} is already {job.status}; nothing to cancel")
+    if lease_is_live(job):
+        SamplingJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+    else:
+        SamplingJob.objects.filter(pk=job.pk).update(
+            cancel_requested=True, status=SamplingJob.Status.CANCELLED
+        )
+    job.refresh_from_db()
+    return job
 
 
 def lease_seconds() -> float:

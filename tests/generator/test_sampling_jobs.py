@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from generator.backends.base import get_backend
@@ -79,11 +81,63 @@ def test_rerun_after_a_crash_neither_loses_nor_duplicates(checkpoint):
         np.testing.assert_array_equal(job.ecgs.get(job_index=index).signal(), signal)
 
 
-def test_cancelled_job_stops_before_the_next_chunk(checkpoint):
-    job = make_job(checkpoint)
-    sampling_job_cancel(job=job)
+def test_a_queued_job_is_cancelled_at_once_and_never_runs(checkpoint):
+    job = sampling_job_cancel(job=make_job(checkpoint))
+    assert job.status == "cancelled"
+    assert sampling_job_run_chunk(job_id=job.pk, owner="worker-a") == "gone"
     job = sampling_job_run(job_id=job.pk)
     assert job.status == "cancelled" and job.ecgs.count() == 0
+
+
+def test_a_running_job_stops_after_its_current_chunk(checkpoint):
+    job = make_job(checkpoint)
+    assert sampling_job_run_chunk(job_id=job.pk, owner="worker-a") == "more"
+    assert sampling_job_claim(job_id=job.pk, owner="worker-a")  # working on the next chunk
+    job = sampling_job_cancel(job=job)
+    assert (job.status, job.cancel_requested) == ("running", True)
+    assert sampling_job_run_chunk(job_id=job.pk, owner="worker-a") == "done"
+    job.refresh_from_db()
+    assert (job.status, job.lease_owner, job.ecgs.count()) == ("cancelled", "", 2)
+
+
+def test_a_running_job_whose_worker_is_gone_is_cancelled_at_once(checkpoint):
+    job = make_job(checkpoint)
+    assert sampling_job_claim(job_id=job.pk, owner="worker-a")
+    SamplingJob.objects.filter(pk=job.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert sampling_job_cancel(job=job).status == "cancelled"
+    assert requeue_expired_sampling_jobs() == []
+
+
+def test_a_finished_job_cannot_be_cancelled_and_keeps_its_state(checkpoint):
+    done = sampling_job_run(job_id=make_job(checkpoint, n=1).pk)
+    with pytest.raises(SamplingJobError, match=f"job {done.pk} is already done; nothing to cancel"):
+        sampling_job_cancel(job=done)
+    done.refresh_from_db()
+    assert (done.status, done.cancel_requested, done.ecgs.count()) == ("done", False, 1)
+    cancelled = sampling_job_cancel(job=make_job(checkpoint))
+    with pytest.raises(SamplingJobError, match="is already cancelled"):
+        sampling_job_cancel(job=cancelled)
+    sampling_job_requeue(job=cancelled)  # a cancelled job may be taken up again
+    cancelled.refresh_from_db()
+    assert (cancelled.status, cancelled.cancel_requested) == ("queued", False)
+
+
+def test_the_admin_cancel_action_reports_each_job(checkpoint, admin_client):
+    done = sampling_job_run(job_id=make_job(checkpoint, n=1).pk)
+    queued = make_job(checkpoint)
+    response = admin_client.post(
+        reverse("admin:generator_samplingjob_changelist"),
+        {"action": "cancel_jobs", "_selected_action": [done.pk, queued.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    notes = [str(m) for m in get_messages(response.wsgi_request)]
+    assert f"job {done.pk} is already done; nothing to cancel" in notes
+    assert f"job {queued.pk} cancelled now" in notes
+    assert SamplingJob.objects.get(pk=queued.pk).status == "cancelled"
+    assert SamplingJob.objects.get(pk=done.pk).status == "done"
 
 
 def test_match_copies_label_sets_of_real_ecgs(checkpoint):
