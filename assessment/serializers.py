@@ -77,6 +77,17 @@ class StudySeedSerializer(serializers.Serializer):
         return data
 
 
+class StudyEnrolSerializer(serializers.Serializer):
+    """Readers to add to a draft or open study, by username."""
+
+    readers = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        min_length=1,
+        max_length=500,
+        help_text="usernames; readers already enrolled are left as they are",
+    )
+
+
 class StudyOpenSerializer(serializers.Serializer):
     """Opening a study: a reason is needed only to open one that fails the blinding audit."""
 

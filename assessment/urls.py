@@ -37,6 +37,7 @@ urlpatterns = [
     path("staff/studies/<int:pk>/", staff.study_detail, name="staff-study-detail"),
     path("staff/studies/<int:pk>/audit/", staff.study_audit, name="staff-study-audit"),
     path("staff/studies/<int:pk>/open/", staff.study_open_view, name="staff-study-open"),
+    path("staff/studies/<int:pk>/enrol/", staff.study_enrol_view, name="staff-study-enrol"),
     path("staff/studies/<int:pk>/close/", staff.study_close_view, name="staff-study-close"),
     path("staff/privacy/<int:pk>/", privacy.screen_detail, name="staff-privacy-screen"),
     path("staff/privacy/ecg/<int:pk>/", privacy.screened_ecg, name="staff-privacy-ecg"),

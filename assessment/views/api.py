@@ -19,11 +19,18 @@ from assessment.serializers import (
     JudgmentReceiptSerializer,
     JudgmentSubmitSerializer,
     ReaderAssignmentSerializer,
+    StudyEnrolSerializer,
     StudyOpenSerializer,
     StudySeedSerializer,
     StudySerializer,
 )
-from assessment.services import judgment_submit, study_close, study_open, study_seed
+from assessment.services import (
+    judgment_submit,
+    study_close,
+    study_enrol,
+    study_open,
+    study_seed,
+)
 
 STAFF_ONLY = OpenApiResponse(description="not signed in, or not staff")
 NO_STUDY = OpenApiResponse(description="no such study")
@@ -77,6 +84,23 @@ class StudyViewSet(
             )
 
         return self._lifecycle(open_with_reason)
+
+    @extend_schema(
+        request=StudyEnrolSerializer,
+        responses={200: StudySerializer, 400: BAD_REQUEST, 403: STAFF_ONLY, 404: NO_STUDY},
+    )
+    @action(detail=True, methods=["post"])
+    def enrol(self, request: Request, pk: str) -> Response:
+        """Add readers to a draft or open study (in an open one their items are built at
+        once); a reader who saw one of its ECGs in another study is refused."""
+        body = StudyEnrolSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+
+        def enrol_readers(*, study: Study) -> Study:
+            study_enrol(study=study, usernames=body.validated_data["readers"])
+            return study
+
+        return self._lifecycle(enrol_readers)
 
     @extend_schema(
         request=None,

@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from assessment.audit.result import audit_verdict
 from assessment.errors import AssessmentError
+from assessment.forms import split_names
 from assessment.models import Study
 from assessment.planning.summary import seeding_rows, seeding_strata
 from assessment.reporting import EXPORT_FORMATS
 from assessment.selectors import percent, staff_study_overview, study_reader_progress
-from assessment.services import study_close, study_open
+from assessment.services import study_close, study_enrol, study_open
 from assessment.services.audit import blinding_audit
 from assessment.views.access import staff_only
 from generator.standins import STANDIN_ORIGIN
@@ -126,6 +127,31 @@ def study_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     readers = study_reader_progress(study)
     context = {"study": study, "readers": readers, "progress": _progress_totals(readers)}
     return render(request, "assessment/staff/study_close.html", context)
+
+
+@staff_only
+@require_POST
+def study_enrol_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add the comma-separated ``readers`` to a draft or open study."""
+    study = get_object_or_404(Study, pk=pk)
+    usernames = split_names(request.POST.get("readers", "")[:10_000])
+    if not usernames:
+        messages.error(request, "Name at least one reader to enrol (usernames, comma-separated).")
+        return redirect("assessment:staff-study-detail", pk=study.pk)
+    try:
+        created = study_enrol(study=study, usernames=usernames)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _enrolled_text(study, [e.reader.get_username() for e in created]))
+    return redirect("assessment:staff-study-detail", pk=study.pk)
+
+
+def _enrolled_text(study: Study, usernames: list[str]) -> str:
+    if not usernames:
+        return "Those readers were already enrolled; nothing changed."
+    when = "their items are ready" if study.status == Study.Status.OPEN else "items at opening"
+    return f"Enrolled {', '.join(usernames)} in '{study.name}' ({when})."
 
 
 def _lifecycle(request: HttpRequest, pk: int, service, verb: str) -> HttpResponse:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from assessment.models import Study
 from assessment.services import EcgPool, study_seed
@@ -92,6 +93,16 @@ def test_staff_home_study_page_and_close_confirmation(
     assert "0 / 4 (0%)" in bob.inner_text()
     assert_inside_viewport_width(page, "#reader-progress")
     save_screenshot(page, "staff-study-1280x720")
+
+    get_user_model().objects.create_user("carol")
+    page.fill("#enrol-readers", "carol")
+    with page.expect_navigation():
+        page.click("#enrol-submit")
+    assert "Enrolled carol" in page.locator(".message").first.inner_text()
+    carol = page.locator("#reader-progress tr[data-reader='carol']")
+    assert "0 / 4 (0%)" in carol.inner_text()
+    assert_inside_viewport_width(page, "#enrol-form")
+    save_screenshot(page, "staff-study-enrolled-1280x720")
 
     seeding = page.locator("#seeding")
     page.locator("#seeding-heading").evaluate("heading => heading.scrollIntoView()")
