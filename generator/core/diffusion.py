@@ -103,12 +103,14 @@ def training_loss(
     steps, noise = draws or diffusion_draws(schedule, x0.shape, generator)
     noise = noise.to(x0.device, x0.dtype)
     steps = steps.to(x0.device)
-    x_t = (
-        schedule.at("alpha_bars", steps, x0).sqrt() * x0
-        + (1 - schedule.at("alpha_bars", steps, x0)).sqrt() * noise
-    )
-    predicted = model(x_t, labels, steps)
+    predicted = model(noised(schedule, x0, steps, noise), labels, steps)
     return nn.functional.mse_loss(predicted.float(), noise.float())
+
+
+def noised(schedule: NoiseSchedule, x0: Tensor, steps: Tensor, noise: Tensor) -> Tensor:
+    """x_t of the forward process: sqrt(ᾱ_t)·x0 + sqrt(1 − ᾱ_t)·noise, ``steps`` per sample."""
+    alpha_bar = schedule.at("alpha_bars", steps, x0)  # (B, 1, 1)
+    return alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * noise
 
 
 def _check_finite(x: Tensor) -> Tensor:

@@ -17,7 +17,7 @@ import torch
 
 from generator.core.checkpoint import LoadedCheckpoint, load_checkpoint
 from generator.core.config import KERNEL_MODES
-from generator.core.diffusion import NoiseSchedule
+from generator.core.diffusion import NoiseSchedule, noised
 from generator.core.labels import encode_label_sets
 from generator.core.leads import generated_from_twelve
 
@@ -86,9 +86,7 @@ def per_ecg_loss(
 ) -> torch.Tensor:
     """``training_loss`` of each ECG of a batch on its own, all at ``step``: (B,)."""
     steps = torch.full((len(x0),), step, device=x0.device)
-    alpha_bar = schedule.at("alpha_bars", steps, x0)  # (B, 1, 1)
-    x_t = alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * noise
-    predicted = model(x_t, labels, steps)  # (B, C, L)
+    predicted = model(noised(schedule, x0, steps, noise), labels, steps)  # (B, C, L)
     return (predicted.float() - noise.float()).pow(2).mean(dim=(1, 2))
 
 
