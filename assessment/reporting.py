@@ -32,6 +32,7 @@ from assessment.reports.privacy_section import privacy_table
 from assessment.reports.realism_section import design_title, realism_rows, realism_table
 from assessment.reports.table import Table
 from assessment.stats.frame import validate
+from assessment.stats.mrmc import RRRC
 from assessment.stats.summary import random_readers, study_summary
 from generator.privacy import latest_screens, privacy_screen_summary
 from generator.realism import latest_evaluations
@@ -464,11 +465,14 @@ def _design_stats(summary: dict, design: str, previews: dict) -> DesignStats:
 
 
 def _primary_estimate(analysis: dict) -> dict | None:
-    """The random-readers random-cases estimate of a one-modality analysis, if computable."""
+    """The estimate the headline quotes of a one-modality analysis, if computable: random
+    readers and cases, or fixed readers when they leave no reader variance (one reader), with
+    ``generalisation`` naming which."""
     if not analysis["computable"]:
         return None
-    (estimate,) = random_readers(analysis)["modalities"]
-    return estimate
+    reported = analysis["reported"]
+    (estimate,) = analysis["generalisations"][reported]["modalities"]
+    return {**estimate, "generalisation": reported, "readers_random": reported == RRRC}
 
 
 def _share_pct(part: int, whole: int) -> float | None:

@@ -175,6 +175,8 @@ def _analysis_dict(result: Analysis) -> dict:
     }
     if result.computable:
         entry.update(asdict(result.analysis))
+        if len(result.analysis.modality_names) == 1:
+            entry["reported"] = result.analysis.reported()[0]  # the one the headline quotes
     return entry
 
 

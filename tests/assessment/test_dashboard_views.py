@@ -215,6 +215,26 @@ def test_unknown_study_is_404(client_admin, db):
     assert client_admin.get(reverse("reports:dashboard", args=[999_999])).status_code == 404
 
 
+def test_one_reader_table_quotes_the_headline_estimate_for_this_reader_only(
+    client_admin, small_store, reader_a
+):
+    study = seed(readers=("alice",))
+    answer_all(study, lambda username, item: item.position % 3 != 0)
+
+    response = client_admin.get(dashboard_url(study))
+
+    (design,) = response.context["dashboard"].designs
+    accuracy = response.context["dashboard"].summary["designs"]["paired"]["primary"]["accuracy"]
+    assert accuracy["reported"] == "fixed_readers_random_cases"
+    (fixed,) = accuracy["generalisations"]["fixed_readers_random_cases"]["modalities"]
+    low, high = fixed["ci95"]
+    assert design.primary["ci95"] == [low, high] and design.primary["readers_random"] is False
+    html = " ".join(response.content.decode().split())
+    assert "Accuracy, this reader only, cases random (95% CI)</th>" in html
+    assert f"[{low:.3f}, {high:.3f}]" in html
+    assert f"95% CI {100 * low:.0f}–{100 * high:.0f}%, this reader only" in html
+
+
 def test_single_design_shows_yes_no_d_prime_and_criterion(client_admin, small_store, reader_a):
     study = seed(design="single", readers=("alice",))
     answer_all(study, lambda username, item: item.position % 3 != 0)
