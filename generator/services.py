@@ -42,7 +42,7 @@ class ImportSummary:
 
     def line(self, what: str) -> str:
         """The one-line summary printed at the end of an import command."""
-        return f"{what}: {self.added} added, {self.skipped} already stored, {self.total} read"
+        return f"{what}: {self.added} added, {self.skipped} already stored ({self.total} in all)"
 
     def differing_line(self) -> str:
         """The warning that already stored ECGs differ from what this import asked for."""

@@ -25,7 +25,7 @@ def run(*args) -> str:
 
 def test_import_keeps_values_labels_folds_and_patients(mini_ptbxl, shared_data):
     output = run(mini_ptbxl)
-    assert "PTB-XL: 2 added, 0 already stored, 2 read" in output
+    assert "PTB-XL: 2 added, 0 already stored (2 in all)" in output
     ecg = ECG.objects.get(dataset_ecg_id=1)
     reference = wfdb.rdrecord(str(shared_data / "ptbxl_sample" / "00001_lr"))
     signal = ecg.signal()
@@ -46,7 +46,7 @@ def test_import_keeps_values_labels_folds_and_patients(mini_ptbxl, shared_data):
 def test_rerun_adds_nothing(mini_ptbxl):
     run(mini_ptbxl)
     output = run(mini_ptbxl)
-    assert "0 added, 2 already stored" in output
+    assert "PTB-XL: 0 added, 2 already stored (2 in all)" in output
     assert ECG.objects.count() == 2
 
 
