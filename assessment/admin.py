@@ -68,6 +68,7 @@ def _seed_preview(form: StudySeedForm) -> tuple[StudySeedForm, dict | None]:
         "candidates": planned.candidates,
         "excluded_seen": planned.excluded_seen,
         "excluded_copies": planned.excluded_copies,
+        "excluded_implausible": planned.excluded_implausible,
         "strata": strata,
         "totals": plan_totals(strata),
     }

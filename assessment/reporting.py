@@ -37,6 +37,8 @@ from assessment.stats.summary import random_readers, study_summary
 from generator.privacy import latest_screens, privacy_screen_summary
 from generator.realism import latest_evaluations
 
+# Raised when the summary's layout changes, so that no cache serves one of an older layout.
+SUMMARY_FORMAT = 2
 # Each download's format name (in URLs and --format) and its link text.
 EXPORT_FORMATS = {
     "csv": "judgments (CSV)",
@@ -62,7 +64,8 @@ def study_report_summary(study: Study, frame: pd.DataFrame) -> dict:
 
 def summary_cache_key(study: Study) -> str:
     """Changes with every accepted submit (the append-only revisions only grow), with any
-    judgment row change, with the readers' names (a retired reader is renamed) and margin."""
+    judgment row change, with the readers' names (a retired reader is renamed), the margin
+    and the summary's layout (:data:`SUMMARY_FORMAT`)."""
     stamp = JudgmentRevision.objects.filter(judgment__assignment__enrolment__study=study).aggregate(
         n=Count("id"), last=Max("judgment__updated_at")
     )
@@ -70,7 +73,9 @@ def summary_cache_key(study: Study) -> str:
     names = study.enrolments.order_by("reader_index").values_list("reader__username", flat=True)
     readers = hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
     low, high = study.equivalence_margin
-    return f"study-summary-{study.pk}-{stamp['n']}-{last}-{readers}-{low:g}-{high:g}"
+    return (
+        f"study-summary-v{SUMMARY_FORMAT}-{study.pk}-{stamp['n']}-{last}-{readers}-{low:g}-{high:g}"
+    )
 
 
 def cached_study_summary(study: Study, key: str, frame: pd.DataFrame) -> dict:
@@ -222,6 +227,7 @@ class DesignStats:
     title: str
     section: dict
     primary: dict | None
+    secondary: list[tuple[str, dict]]  # (auc / sensitivity / specificity, estimate)
     d_prime: float | None
     criterion_c: float | None
     forest: list[ForestRow]
@@ -445,6 +451,7 @@ def _design_stats(summary: dict, design: str, previews: dict) -> DesignStats:
         title=DESIGN_TITLES[design],
         section=section,
         primary=_primary_estimate(section["primary"]["accuracy"]),
+        secondary=_secondary_estimates(section["primary"]),
         d_prime=signal["d_prime"],
         criterion_c=signal.get("criterion_c"),
         forest=forest,
@@ -472,7 +479,21 @@ def _primary_estimate(analysis: dict) -> dict | None:
         return None
     reported = analysis["reported"]
     (estimate,) = analysis["generalisations"][reported]["modalities"]
-    return {**estimate, "generalisation": reported, "readers_random": reported == RRRC}
+    return {
+        **estimate,
+        "generalisation": reported,
+        "readers_random": reported == RRRC,
+        "n_readers": analysis["n_readers"],
+    }
+
+
+SECONDARY_FOMS = ("auc", "sensitivity", "specificity")  # of the single design
+
+
+def _secondary_estimates(primary: dict) -> list[tuple[str, dict]]:
+    """(figure of merit, :func:`_primary_estimate`) of the computable secondary FOMs."""
+    estimates = [(key, _primary_estimate(primary[key])) for key in SECONDARY_FOMS if key in primary]
+    return [(key, estimate) for key, estimate in estimates if estimate is not None]
 
 
 def _share_pct(part: int, whole: int) -> float | None:

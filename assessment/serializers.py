@@ -88,6 +88,14 @@ class StudyEnrolSerializer(serializers.Serializer):
     )
 
 
+class StudyEnrolResultSerializer(serializers.Serializer):
+    """What an enrolment request did: the readers added and those already enrolled."""
+
+    study = StudySerializer()
+    enrolled = serializers.ListField(child=serializers.CharField())
+    already_enrolled = serializers.ListField(child=serializers.CharField())
+
+
 class StudyOpenSerializer(serializers.Serializer):
     """Opening a study: a reason is needed only to open one that fails the blinding audit."""
 

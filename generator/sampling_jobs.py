@@ -32,7 +32,7 @@ from generator.backends.base import (
 from generator.core.scp import STATEMENT_BY_CODE
 from generator.models import ECG, SamplingJob
 from generator.records.types import EcgRecord
-from generator.records.usable import IMPLAUSIBLE_PEAK_KEY, PLAUSIBLE_PEAK_MV, amplitude_flag
+from generator.records.usable import PLAUSIBLE_PEAK_MV
 from generator.services import ecg_import
 
 ProgressCallback = Callable[[int, int], None]
@@ -167,8 +167,13 @@ def sampling_job_cancel(*, job: SamplingJob) -> SamplingJob:
     if lease_is_live(job):
         SamplingJob.objects.filter(pk=job.pk).update(cancel_requested=True)
     else:
+        # The lease goes too: a worker past its lease that is still finishing a chunk can
+        # then neither renew it nor write its end state over the cancellation.
         SamplingJob.objects.filter(pk=job.pk).update(
-            cancel_requested=True, status=SamplingJob.Status.CANCELLED
+            cancel_requested=True,
+            status=SamplingJob.Status.CANCELLED,
+            lease_owner="",
+            lease_expires_at=None,
         )
     job.refresh_from_db()
     return job
@@ -409,7 +414,6 @@ def _run_chunk(job: SamplingJob, backend, chunk: int) -> None:
                 "job": job.pk,
                 "index": index,
                 "matched_ecg": _matched(job, index),
-                **_amplitude_flag(job, index, signal),
             },
             sampling_job_id=job.pk,
             job_index=index,
@@ -417,18 +421,13 @@ def _run_chunk(job: SamplingJob, backend, chunk: int) -> None:
         for offset, (index, signal) in enumerate(zip(indices, signals, strict=True))
         if index not in stored
     ]
-    ecg_import(records=records)
-
-
-def _amplitude_flag(job: SamplingJob, index: int, signal) -> dict[str, float]:
-    """:func:`amplitude_flag` of a sample, logged as a warning when it flags."""
-    flag = amplitude_flag(signal)
-    if flag:
+    summary = ecg_import(records=records)  # flags implausible amplitudes in provenance
+    for source_key, peak in summary.flagged:
         logger.warning(
-            "job %s sample %s peaks at %.1f mV (> %.0f mV): implausible amplitude",
-            job.pk, index, flag[IMPLAUSIBLE_PEAK_KEY], PLAUSIBLE_PEAK_MV,
+            "job %s sample %s peaks at %.1f mV (> %.0f mV): implausible amplitude, stored "
+            "flagged and left out of studies",
+            job.pk, source_key.rsplit(":", 1)[-1], peak, PLAUSIBLE_PEAK_MV,
         )  # fmt: skip
-    return flag
 
 
 def _matched(job: SamplingJob, index: int) -> int | None:

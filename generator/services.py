@@ -16,6 +16,7 @@ from generator.core.validation import SignalError, check_signal
 from generator.models import ECG
 from generator.records.errors import RecordError
 from generator.records.types import EcgRecord
+from generator.records.usable import IMPLAUSIBLE_PEAK_KEY, amplitude_flag
 
 _BATCH = 200
 # What a re-import compares with the ECG already stored under the same source key.
@@ -39,6 +40,8 @@ class ImportSummary:
     skipped: int = 0
     differing: Counter[str] = field(default_factory=Counter)
     n_differing: int = 0
+    # (source key, peak mV) of each added ECG stored flagged with an implausible amplitude
+    flagged: list[tuple[str, float]] = field(default_factory=list)
 
     def line(self, what: str) -> str:
         """The one-line summary printed at the end of an import command."""
@@ -58,7 +61,8 @@ class ImportSummary:
 
 
 def ecg_build(record: EcgRecord) -> ECG:
-    """An unsaved :class:`ECG` from a record, after validating its signal."""
+    """An unsaved :class:`ECG` from a record, after validating its signal; a signal beyond
+    the plausible amplitude is flagged in its provenance (seeding leaves it out)."""
     try:
         signal = check_signal(record.signal, record.sampling_rate, what=record.source_key)
     except SignalError as exc:
@@ -84,7 +88,7 @@ def ecg_build(record: EcgRecord) -> ECG:
         seed=record.seed,
         sampler_settings=record.sampler_settings,
         conditioning_labels=record.conditioning_labels,
-        provenance=record.provenance,
+        provenance={**record.provenance, **amplitude_flag(signal)},
         sampling_job_id=record.sampling_job_id,
         job_index=record.job_index,
     )
@@ -121,6 +125,11 @@ def ecg_import(
         # ON CONFLICT DO NOTHING: a record another process stored meanwhile is not an error.
         ECG.objects.bulk_create(fresh.values(), ignore_conflicts=True)
         summary.added += len(fresh)
+        summary.flagged += [
+            (key, ecg.provenance[IMPLAUSIBLE_PEAK_KEY])
+            for key, ecg in fresh.items()
+            if IMPLAUSIBLE_PEAK_KEY in ecg.provenance
+        ]
         if on_progress is not None:
             on_progress(len(batch))
     return summary
@@ -137,7 +146,7 @@ def _differences(record: EcgRecord, stored: dict) -> list[str]:
         "n_samples": signal.shape[-1],
         "signal_sha256": signal_sha256(signal),  # the samples, e.g. in another lead order
         "scp_codes": record.scp_codes,
-        "provenance": record.provenance,
+        "provenance": {**record.provenance, **amplitude_flag(signal)},  # as ecg_build stores it
     }
     return [name for name in _COMPARED if wanted[name] != stored[name]]
 

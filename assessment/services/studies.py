@@ -95,6 +95,12 @@ def study_enrol(*, study: Study, usernames: Sequence[str]) -> list[Enrolment]:
         cases = list(study.cases.all())
         for enrolment in created:
             _build(enrolment, cases)
+        # The frozen record names every reader with the seed of their order, late ones too.
+        study.snapshot["readers"] = [
+            *study.snapshot.get("readers", []),
+            *([e.reader.get_username(), e.reader_index, e.order_seed] for e in created),
+        ]
+        study.save(update_fields=["snapshot"])
     return created
 
 

@@ -19,6 +19,7 @@ from assessment.serializers import (
     JudgmentReceiptSerializer,
     JudgmentSubmitSerializer,
     ReaderAssignmentSerializer,
+    StudyEnrolResultSerializer,
     StudyEnrolSerializer,
     StudyOpenSerializer,
     StudySeedSerializer,
@@ -87,7 +88,12 @@ class StudyViewSet(
 
     @extend_schema(
         request=StudyEnrolSerializer,
-        responses={200: StudySerializer, 400: BAD_REQUEST, 403: STAFF_ONLY, 404: NO_STUDY},
+        responses={
+            200: StudyEnrolResultSerializer,
+            400: BAD_REQUEST,
+            403: STAFF_ONLY,
+            404: NO_STUDY,
+        },
     )
     @action(detail=True, methods=["post"])
     def enrol(self, request: Request, pk: str) -> Response:
@@ -95,12 +101,20 @@ class StudyViewSet(
         once); a reader who saw one of its ECGs in another study is refused."""
         body = StudyEnrolSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-
-        def enrol_readers(*, study: Study) -> Study:
-            study_enrol(study=study, usernames=body.validated_data["readers"])
-            return study
-
-        return self._lifecycle(enrol_readers)
+        study = self.get_object()
+        usernames = body.validated_data["readers"]
+        try:
+            created = study_enrol(study=study, usernames=usernames)
+        except AssessmentError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        enrolled = [enrolment.reader.get_username() for enrolment in created]
+        study.refresh_from_db()
+        result = {
+            "study": study,
+            "enrolled": enrolled,
+            "already_enrolled": sorted(set(usernames) - set(enrolled)),
+        }
+        return Response(StudyEnrolResultSerializer(result).data)
 
     @extend_schema(
         request=None,

@@ -8,6 +8,7 @@ the check here names what the file lacks instead.
 from __future__ import annotations
 
 import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,11 @@ def numpy_format_problem(path: Path) -> str | None:
         return "not a NumPy .npy file (it lacks the format's magic bytes; write it with numpy.save)"
     if path.suffix == ".npz" and not head.startswith(NPZ_MAGICS):
         return "not a NumPy .npz file (not a zip archive; write it with numpy.savez)"
+    if path.suffix == ".npz" and not zipfile.is_zipfile(path):
+        return (
+            "the file is cut short or damaged: it begins as a zip archive but the archive's "
+            "directory at its end is missing (an interrupted copy or write?)"
+        )
     return _short_npy_problem(path) if path.suffix == ".npy" else None
 
 

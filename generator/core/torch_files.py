@@ -46,15 +46,12 @@ def save_atomically(payload: object, path: str | Path) -> None:
 def load_weights_only(path: str | Path) -> object:
     """``torch.load(path, weights_only=True)`` onto the CPU; a file torch cannot load raises
     :class:`UnreadableTorchFile` saying why (empty, cut short, not a torch file, objects
-    other than tensors and plain values). When the file itself cannot be read, torch's
-    ``OSError`` propagates."""
+    other than tensors and plain values). When the file itself cannot be opened or read,
+    an ``OSError`` says so."""
     try:
         return torch.load(Path(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds, OSError too, for a corrupt file
-        try:
-            reason = _why_unreadable(Path(path), exc)
-        except OSError:  # missing or unreadable: that is the error to report
-            raise exc from None
+        reason = _why_unreadable(Path(path), exc)  # OSError when the file cannot be read
         raise UnreadableTorchFile(reason) from exc
 
 

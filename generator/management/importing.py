@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -14,7 +14,7 @@ from generator.core.validation import SignalError
 from generator.models import ECG
 from generator.records.errors import RecordError
 from generator.records.types import EcgRecord
-from generator.records.usable import IMPLAUSIBLE_PEAK_KEY, PLAUSIBLE_PEAK_MV, amplitude_flag
+from generator.records.usable import IMPLAUSIBLE_PEAK_KEY, PLAUSIBLE_PEAK_MV
 from generator.services import ImportSummary, ecg_import
 
 INPUT_ERRORS = (RecordError, SignalError, LeadError, ScpCodeError)
@@ -48,34 +48,23 @@ def run_import(
     Already stored ECGs that differ from the import and implausible amplitudes are
     reported as warnings on stderr.
     """
-    flagged: list[str] = []
     with tqdm(total=total, desc=what, unit="ecg", file=command.stderr, disable=None) as bar:
         try:
-            summary = ecg_import(records=_flag_amplitudes(records, flagged), on_progress=bar.update)
+            summary = ecg_import(records=records, on_progress=bar.update)
         except INPUT_ERRORS as exc:
             raise CommandError(f"{exc} (nothing of this import was stored)") from exc
     summary.skipped += skipped_unread
     command.stdout.write(command.style.SUCCESS(summary.line(what)))
     if summary.n_differing:
         command.stderr.write(command.style.WARNING(f"warning: {summary.differing_line()}"))
-    if flagged:
+    if summary.flagged:
+        flagged = [f"{key} ({peak:.1f} mV)" for key, peak in summary.flagged]
         named = "; ".join(flagged[:_NAMED]) + ("; ..." if len(flagged) > _NAMED else "")
         command.stderr.write(
             command.style.WARNING(
-                f"warning: {len(flagged)} ECGs read peak above {PLAUSIBLE_PEAK_MV:g} mV, an "
-                "implausible amplitude (new ones are stored flagged as "
-                f"provenance.{IMPLAUSIBLE_PEAK_KEY} and left out of studies): {named}"
+                f"warning: {len(flagged)} added ECGs peak above {PLAUSIBLE_PEAK_MV:g} mV, an "
+                f"implausible amplitude; they are stored flagged as "
+                f"provenance.{IMPLAUSIBLE_PEAK_KEY} and left out of studies: {named}"
             )
         )
     return summary
-
-
-def _flag_amplitudes(records: Iterable[EcgRecord], flagged: list[str]) -> Iterator[EcgRecord]:
-    """Pass ``records`` on; one that peaks above the limit sampling jobs flag at gets the
-    same provenance flag, and its source key and peak are added to ``flagged``."""
-    for record in records:
-        flag = amplitude_flag(record.signal)
-        if flag:
-            record.provenance = {**record.provenance, **flag}
-            flagged.append(f"{record.source_key} ({flag[IMPLAUSIBLE_PEAK_KEY]:.1f} mV)")
-        yield record

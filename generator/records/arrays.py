@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,7 @@ def load_signal_array(path: str | Path) -> np.ndarray:
                 array = archive[key]
         else:
             array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         if isinstance(exc, RecordError):
             raise
         raise RecordError(path, f"unreadable array file: {exc}") from exc
@@ -67,7 +68,7 @@ def load_label_file(path: str | Path, n_rows: int) -> list[dict[str, float]]:
     path = Path(path)
     if not path.is_file():
         raise RecordError(path, "label file not found")
-    if path.suffix in {".npy", ".npz"}:
+    if path.suffix == ".npy":
         labels = _multi_hot_labels(path)
     elif path.suffix == ".csv":
         labels = _csv_labels(path, n_rows)
@@ -136,7 +137,7 @@ def _multi_hot_labels(path: Path) -> list[dict[str, float]]:
         if problem:
             raise RecordError(path, f"label array: {problem}")
         matrix = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         if isinstance(exc, RecordError):
             raise
         raise RecordError(path, f"unreadable label array: {exc}") from exc

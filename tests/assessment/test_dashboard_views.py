@@ -247,6 +247,15 @@ def test_single_design_shows_yes_no_d_prime_and_criterion(client_admin, small_st
     assert design.design == "single"
     assert (design.d_prime, design.criterion_c) == (signal["d_prime"], signal["criterion_c"])
     assert f"(criterion c {signal['criterion_c']:.3f})" in response.content.decode()
+    html = " ".join(response.content.decode().split())
+    for key, estimate in design.secondary:  # one reader: the fixed-reader interval
+        analysis = response.context["dashboard"].summary["designs"]["single"]["primary"][key]
+        (fixed,) = analysis["generalisations"]["fixed_readers_random_cases"]["modalities"]
+        label = "AUC" if key == "auc" else key.capitalize()
+        low, high = fixed["ci95"]
+        assert f"{label} (this reader only, 95% CI)</th><td>{fixed['estimate']:.3f} [" in html
+        assert estimate["ci95"] == [low, high]
+    assert [key for key, _ in design.secondary] == ["auc", "sensitivity", "specificity"]
 
 
 def test_study_page_links_the_dashboard_and_every_download(client_admin, small_store, reader_a):

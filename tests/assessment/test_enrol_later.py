@@ -41,6 +41,10 @@ def test_the_staff_page_enrols_a_reader_in_an_open_study_with_items_at_once(
     assert response.status_code == 302
     assert notes(response) == ["Enrolled carol in 's1' (their items are ready)."]
     assert items_of(paired_study, "carol") == items_of(paired_study, "alice") == 8
+    paired_study.refresh_from_db()
+    carol_enrolment = Enrolment.objects.get(study=paired_study, reader=carol)
+    assert paired_study.snapshot["readers"][-1] == ["carol", 2, carol_enrolment.order_seed]
+    assert [row[0] for row in paired_study.snapshot["readers"]] == ["alice", "bob", "carol"]
     again = client_admin.post(enrol_url(paired_study), {"readers": "carol"})
     assert notes(again)[-1] == "Those readers were already enrolled; nothing changed."
     assert paired_study.enrolments.count() == 3
@@ -94,8 +98,9 @@ def test_the_api_enrols_readers_and_refuses_bad_bodies(admin, reader_a, paired_s
     staff = APIClient()
     staff.force_authenticate(admin)
     url = f"/api/studies/{paired_study.pk}/enrol/"
-    ok = staff.post(url, {"readers": ["carol"]}, format="json")
-    assert ok.status_code == 200 and ok.json()["id"] == paired_study.pk
+    ok = staff.post(url, {"readers": ["carol", "alice"]}, format="json")
+    assert ok.status_code == 200 and ok.json()["study"]["id"] == paired_study.pk
+    assert (ok.json()["enrolled"], ok.json()["already_enrolled"]) == (["carol"], ["alice"])
     assert items_of(paired_study, "carol") == 8
     unknown = staff.post(url, {"readers": ["zed"]}, format="json")
     assert unknown.status_code == 400 and "unknown reader(s): zed" in unknown.json()["detail"]

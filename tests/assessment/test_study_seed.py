@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from assessment.errors import StudySeedError
 from assessment.models import Case, Enrolment, Study
@@ -14,6 +15,7 @@ from assessment.planning.summary import seeding_rows
 from assessment.services import EcgPool, study_seed
 from generator.models import ECG
 from tests.assessment.conftest import seed
+from tests.assessment.test_staff_pages import SEED_FORM, SEED_URL
 from tests.factories import EcgFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +103,19 @@ def test_ecgs_flagged_with_an_implausible_amplitude_are_left_out_of_both_sources
     message = str(refused.value)
     assert "only 10 real/synthetic pairs could be matched" in message
     assert "beyond ±10 mV (1 real, 2 synthetic)" in message
+
+
+def test_the_admin_preview_says_how_many_ecgs_it_left_out_for_their_amplitude(
+    small_store, reader_a, client_admin
+):
+    for ecg in ECG.objects.filter(source="synthetic").order_by("id")[:2]:
+        ecg.provenance = {**ecg.provenance, "implausible_peak_mv": 14.2}
+        ecg.save(update_fields=["provenance"])
+    response = client_admin.post(reverse(SEED_URL), {**SEED_FORM, "action": "preview"})
+    html = " ".join(response.content.decode().split())
+    assert response.status_code == 200
+    assert "Candidates after exclusions: 12 real, 10 synthetic;" in html
+    assert "0 real and 2 synthetic ECGs left out with a sample beyond ±10 mV" in html
 
 
 def test_unknown_reader_and_duplicate_name_are_refused(small_store, reader_a):

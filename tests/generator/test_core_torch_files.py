@@ -87,3 +87,8 @@ def test_a_truncated_checkpoint_or_classifier_is_refused_naming_the_file_and_the
     clf.write_bytes(clf.read_bytes()[:-100])
     with pytest.raises(ValueError, match=r"clf.pt cannot be read as a classifier: .*cut short"):
         load_classifier(clf)
+
+
+def test_a_missing_file_is_an_os_error_not_an_unreadable_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_weights_only(tmp_path / "gone.pt")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import re
 
 import numpy as np
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 
 from generator.core.leads import einthoven_error, from_order
 from generator.core.scp import SCP_VOCABULARY
 from generator.core.signal_codec import signal_sha256
 from generator.models import ECG
+from generator.records.types import EcgRecord
+from generator.services import ecg_import
 from tests.generator.conftest import store_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -112,12 +116,19 @@ def run_both(*args) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
+def _npz_bytes() -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, signals=np.zeros((1, 12, 1000)))
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("name", "write", "message"),
     [
         ("csv.npy", lambda p: p.write_text("0.1,0.2\n"), "csv.npy: not a NumPy .npy file"),
         ("torch.npz", lambda p: p.write_bytes(b"\x80\x02}q\x00."), "torch.npz: not a NumPy .npz"),
         ("empty.npy", lambda p: p.write_bytes(b""), "empty.npy: the file is empty"),
+        ("cut.npz", lambda p: p.write_bytes(_npz_bytes()[:-300]), "cut.npz: the file is cut short"),
         ("keys.npz", lambda p: np.savez(p, ecg=np.zeros((1, 12, 1000))),
          "keys.npz: no signal array among ['ecg']"),
     ],
@@ -211,6 +222,30 @@ def test_implausible_amplitude_is_flagged_not_refused(tmp_path, shared_data):
     out, err = run_both(tmp_path / "x.npy", "--lead-order", "sssd", "--rate", "100",
                         "--origin", "amp")  # fmt: skip
     assert "2 added" in out
-    assert "1 ECGs read peak above 10 mV" in err and ":1 (12.5 mV)" in err
+    assert "1 added ECGs peak above 10 mV" in err and ":1 (12.5 mV)" in err
     flags = [e.provenance.get("implausible_peak_mv") for e in ECG.objects.order_by("id")]
     assert flags == [None, 12.5]
+    out, err = run_both(tmp_path / "x.npy", "--lead-order", "sssd", "--rate", "100",
+                        "--origin", "amp")  # fmt: skip
+    assert "0 added, 2 already stored" in out and "warning" not in err  # flag and all alike
+
+
+def test_ecgs_stored_before_imports_flagged_amplitudes_are_flagged_by_the_migration(
+    shared_data,
+):
+    migration = importlib.import_module("generator.migrations.0008_flag_implausible_amplitudes")
+    signals = np.load(shared_data / "sssd_ecg_turing22" / "real.npy")[:3].astype(np.float32)
+    signals[0, 3, 200] = 11.0
+    signals[2, 7, 900] = -10.25
+    ecg_import(records=[
+        EcgRecord(f"old:{i}", signal, 100.0, "real", "old", provenance={"file": "old.npy"})
+        for i, signal in enumerate(signals)
+    ])  # fmt: skip
+    ECG.objects.update(provenance={"file": "old.npy"})  # as an import before the flag stored it
+    migration.flag_stored_ecgs(apps, None)
+    provenance = [e.provenance for e in ECG.objects.order_by("source_key")]
+    assert provenance == [
+        {"file": "old.npy", "implausible_peak_mv": 11.0},
+        {"file": "old.npy"},
+        {"file": "old.npy", "implausible_peak_mv": 10.25},
+    ]

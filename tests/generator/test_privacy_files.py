@@ -66,6 +66,12 @@ def _saved(array) -> bytes:
     return buffer.getvalue()
 
 
+def _saved_npz(array) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, signals=array)
+    return buffer.getvalue()
+
+
 def _nan_rows(path, real):
     with_nan = real.copy()
     with_nan[[3, 17], 2, 40] = np.nan
@@ -91,6 +97,8 @@ BAD_FILES = [
     ("text.npy", lambda p, r: np.save(p, np.full((2, 12, 1000), "a")), HUNDRED, "not real numbers"),
     ("broken.npy", lambda p, r: p.write_bytes(b"not numpy"), HUNDRED, "not a NumPy .npy file"),
     ("broken.npz", lambda p, r: p.write_bytes(b"not numpy"), HUNDRED, "not a NumPy .npz file"),
+    ("cut.npz", lambda p, r: p.write_bytes(_saved_npz(r)[:-5000]), HUNDRED,
+     "cut short or damaged: it begins as a zip archive"),
     ("cut.npy", lambda p, r: p.write_bytes(_saved(r)[:-5000]), HUNDRED,
      r"the file is cut short: its header describes \(22, 12, 1000\) float32"),
     ("order.npy", lambda p, r: np.save(p, r), {**HUNDRED, "lead_order": "limb-first"},

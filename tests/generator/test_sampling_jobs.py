@@ -106,8 +106,14 @@ def test_a_running_job_whose_worker_is_gone_is_cancelled_at_once(checkpoint):
     SamplingJob.objects.filter(pk=job.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    assert sampling_job_cancel(job=job).status == "cancelled"
+    job = sampling_job_cancel(job=job)
+    assert (job.status, job.lease_owner, job.lease_expires_at) == ("cancelled", "", None)
     assert requeue_expired_sampling_jobs() == []
+    # worker-a was only slow: its end state cannot overwrite the cancellation
+    sampling_job_release(job_id=job.pk, owner="worker-a", status=SamplingJob.Status.DONE)
+    assert not sampling_job_claim(job_id=job.pk, owner="worker-a")
+    job.refresh_from_db()
+    assert job.status == "cancelled"
 
 
 def test_a_finished_job_cannot_be_cancelled_and_keeps_its_state(checkpoint):
