@@ -7,9 +7,9 @@
 #
 # Steps (each timed): environment, tiny bf16 training on the device, sampling through the
 # SSSD backend (kernel spectra built, then read from the disk cache, against uncached
-# sampling), benchmarks/sampling.py, NCCL DistributedDataParallel training when there are
-# two or more GPUs (skipped with a message on one), the privacy screen and the realism
-# classifier on the device, benchmarks/checkpoint_load.py. Every step runs even when one
+# sampling), NCCL DistributedDataParallel training when there are two or more GPUs (skipped
+# with a message on one), the privacy screen and the realism classifier on the device,
+# benchmarks/checkpoint_load.py, and last benchmarks/sampling.py. Every step runs even when one
 # fails; the script exits 1 if any failed. The log goes to $OUT/gpu_check.log when $OUT is
 # set (the device machine's result folder), else to var/gpu_check.log.
 set -euo pipefail
@@ -46,8 +46,10 @@ step() {  # step NAME COMMAND...: run, time, record a failure and go on
 }
 
 environment() {
-    if ! python3 -c "import django, torch, tqdm" 2>/dev/null; then
-        echo "project packages missing: running scripts/install.sh (it needs apt and PyPI;"
+    # The steps use the pure generator code alone (no Django, database or broker), so a GPU
+    # image holding torch, numpy, scipy and tqdm needs nothing installed.
+    if ! python3 -c "import numpy, scipy, torch, tqdm" 2>/dev/null; then
+        echo "packages missing: running scripts/install.sh (it needs apt and PyPI;"
         echo "on a machine without network it fails here, and the steps below fail too)"
         bash scripts/install.sh
     fi
@@ -186,10 +188,12 @@ EOF
 step "environment" environment
 step "tiny bf16 training on $DEVICE" training
 step "sampling on $DEVICE (kernel cache built, read, uncached, EMA)" sampling
-step "benchmarks.sampling ${SAMPLING_ARGS[*]}" python3 -m benchmarks.sampling "${SAMPLING_ARGS[@]}"
 step "NCCL DistributedDataParallel" distributed
 step "privacy screen and realism on $DEVICE" privacy_and_realism
 step "benchmarks/checkpoint_load.py" python3 benchmarks/checkpoint_load.py --repeats 1 --no-baseline
+# Last: the longest step (a fresh process and a compile per batch size), so that a run
+# stopped at its time limit has done every other check.
+step "benchmarks.sampling ${SAMPLING_ARGS[*]}" python3 -m benchmarks.sampling "${SAMPLING_ARGS[@]}"
 
 echo "=== total $((SECONDS - started_all)) s; log in $LOG"
 if [ ${#failed[@]} -gt 0 ]; then
