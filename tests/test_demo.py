@@ -20,7 +20,7 @@ from assessment.models import Case, Study
 from generator.core.leads import STANDARD_LEADS, einthoven_error
 from generator.models import ECG, SamplingJob
 from generator.standins import STANDIN_ORIGIN, standin_signal
-from tests.generator.checkpoints import tiny_checkpoint
+from tests.generator.checkpoints import trained_tiny_checkpoint
 from tests.generator.conftest import write_database
 
 # Connecting to this address never completes (or fails at once on an offline machine).
@@ -52,7 +52,7 @@ def no_shared_data(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
-    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt")
+    return trained_tiny_checkpoint(tmp_path_factory.mktemp("ckpt"))
 
 
 @pytest.fixture
