@@ -424,9 +424,9 @@ def _run_chunk(job: SamplingJob, backend, chunk: int) -> None:
     summary = ecg_import(records=records)  # flags implausible amplitudes in provenance
     for source_key, peak in summary.flagged:
         logger.warning(
-            "job %s sample %s peaks at %.1f mV (> %.0f mV): implausible amplitude, stored "
-            "flagged and left out of studies",
-            job.pk, source_key.rsplit(":", 1)[-1], peak, PLAUSIBLE_PEAK_MV,
+            "%s peaks at %.1f mV (> %.0f mV): implausible amplitude, stored flagged and "
+            "left out of studies",
+            source_key, peak, PLAUSIBLE_PEAK_MV,
         )  # fmt: skip
 
 

@@ -138,7 +138,7 @@ def ecg_import(
 def _differences(record: EcgRecord, stored: dict) -> list[str]:
     """The metadata (field names) in which ``record`` differs from ``stored``, the values
     of :data:`_COMPARED` of the ECG stored under its source key."""
-    signal = np.asarray(record.signal)
+    signal = np.asarray(record.signal, dtype=np.float32)  # as ecg_build stores it
     wanted = {
         "source": record.source,
         "origin": record.origin,
@@ -146,7 +146,7 @@ def _differences(record: EcgRecord, stored: dict) -> list[str]:
         "n_samples": signal.shape[-1],
         "signal_sha256": signal_sha256(signal),  # the samples, e.g. in another lead order
         "scp_codes": record.scp_codes,
-        "provenance": {**record.provenance, **amplitude_flag(signal)},  # as ecg_build stores it
+        "provenance": {**record.provenance, **amplitude_flag(signal)},
     }
     return [name for name in _COMPARED if wanted[name] != stored[name]]
 

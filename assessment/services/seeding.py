@@ -427,10 +427,9 @@ def _candidates(
     if folds:
         rows = rows.filter(strat_fold__in=folds)
     spec = study.harmonisation_spec()
-    flagged = rows.filter(provenance__has_key=IMPLAUSIBLE_PEAK_KEY)
-    implausible = flagged.count()
+    implausible = rows.filter(provenance__has_key=IMPLAUSIBLE_PEAK_KEY).count()
     values = (
-        rows.exclude(pk__in=flagged.values("pk"))
+        rows.exclude(provenance__has_key=IMPLAUSIBLE_PEAK_KEY)
         .order_by("id")
         .values_list("id", "origin", "label_set", "superclasses", "n_samples", "sampling_rate")
     )

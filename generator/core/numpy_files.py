@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -37,17 +38,20 @@ def numpy_format_problem(path: Path) -> str | None:
     return _short_npy_problem(path) if path.suffix == ".npy" else None
 
 
+def read_npy_header(stream: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran order, dtype) of the .npy data at ``stream``'s position, leaving it
+    at the first sample; ValueError for a damaged header."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream)
+    return np.lib.format.read_array_header_2_0(stream)
+
+
 def _short_npy_problem(path: Path) -> str | None:
     """Whether a .npy file holds fewer bytes than its header describes."""
     try:
         with open(path, "rb") as stream:
-            version = np.lib.format.read_magic(stream)
-            read_header = (
-                np.lib.format.read_array_header_1_0
-                if version == (1, 0)
-                else np.lib.format.read_array_header_2_0
-            )
-            shape, _, dtype = read_header(stream)
+            shape, _, dtype = read_npy_header(stream)
             data_start = stream.tell()
     except ValueError as exc:  # a damaged header: let np.load report it
         return f"its .npy header cannot be read ({exc})"

@@ -29,7 +29,7 @@ from generator.core.dcr import RecordBlocks
 from generator.core.file_hash import file_sha256
 from generator.core.harmonise import HarmonisationSpec, harmonise
 from generator.core.leads import LEAD_ORDERS, from_order
-from generator.core.numpy_files import numpy_format_problem
+from generator.core.numpy_files import numpy_format_problem, read_npy_header
 
 SIGNALS_KEY, IDS_KEY, RATE_KEY = "signals", "ids", "sampling_rate"
 CHECK_BLOCK = 1024
@@ -165,13 +165,7 @@ def _mapped_member(path: Path, member: str) -> np.memmap | None:
         local = handle.read(30)  # the local file header; name and extra field follow
         name_length, extra_length = struct.unpack("<HH", local[26:30])
         handle.seek(info.header_offset + 30 + name_length + extra_length)
-        version = np.lib.format.read_magic(handle)
-        read_header = (
-            np.lib.format.read_array_header_1_0
-            if version == (1, 0)
-            else np.lib.format.read_array_header_2_0
-        )
-        shape, fortran, dtype = read_header(handle)
+        shape, fortran, dtype = read_npy_header(handle)
         offset = handle.tell()
     if dtype.hasobject:
         raise RecordFileError(path, f"{member} holds Python objects, not numbers")
