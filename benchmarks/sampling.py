@@ -19,11 +19,12 @@ to 130 GFLOP/s within minutes on one cloud VM), a call and its probe see the sam
 row's ratio is the median of its calls' ratios. FFTs and elementwise work are not counted.
 
 The 2048^3 product is not always the fastest the machine multiplies at: on an AMD EPYC with
-AVX-512, MKL's GEMM (what ``a @ b`` runs) reached 190-200 GFLOP/s while oneDNN's
-convolutions ran the network's own products at 360-420. The strict ratio therefore sets
-each call against the faster of its probe and the rate the sampler's products reached in
-this row (counted FLOPs over the time inside convolutions and linear layers), so that no
-ratio can credit a slow probe; it is the one that tells how close to the bound a step is.
+AVX-512, MKL's GEMM (what ``a @ b`` runs) reached 187-191 GFLOP/s while oneDNN's
+convolutions ran the network's own products at 360-425. The strict ratio therefore sets
+each call against the faster of its probe and the fastest rate the products reached in this
+row (counted FLOPs over the time inside convolutions and linear layers, eager timed per
+module, compiled by torch's profiler on CPU), so that a slow probe does not flatter it; it
+is the one that tells how close to the bound a step is.
 
     python -m benchmarks.sampling [--device cpu] [--batch-sizes 1,8,32] [--steps 2]
 """
@@ -53,7 +54,7 @@ sys.path.insert(0, str(REPOSITORY))
 from generator.core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from generator.core.config import GeneratorConfig  # noqa: E402
 from generator.core.network import SSSDECG  # noqa: E402
-from generator.core.pointwise import fastest_products  # noqa: E402
+from generator.core.pointwise import fastest_pointwise_convolutions  # noqa: E402
 from generator.core.sampling import (  # noqa: E402
     compile_for_sampling,
     micro_batch_size,
@@ -159,6 +160,38 @@ def seconds_in_products(
     return spent[0]
 
 
+# The aten operators the convolutions and linear layers run, in eager or compiled graphs.
+PRODUCT_OPERATORS = frozenset(
+    {"aten::mkldnn_convolution", "aten::convolution", "aten::bmm", "aten::baddbmm",
+     "aten::addmm", "aten::mm"}
+)  # fmt: skip
+
+
+def profiled_seconds_in_products(action: Callable[[], object]) -> float:
+    """Wall time one CPU ``action()`` spends in matrix-product operators, by torch's profiler,
+    which (unlike module hooks) sees inside compiled graphs; an operator called inside
+    another (a convolution's own oneDNN call) is counted once."""
+    with torch.profiler.profile() as profile:
+        action()
+    return (
+        sum(
+            event.cpu_time_total
+            for event in profile.events()
+            if event.name in PRODUCT_OPERATORS and not _inside_product(event.cpu_parent)
+        )
+        / 1e6
+    )
+
+
+def _inside_product(event: object) -> bool:
+    """Whether the profiler event or one of its callers is a product operator."""
+    while event is not None:
+        if event.name in PRODUCT_OPERATORS:
+            return True
+        event = event.cpu_parent
+    return False
+
+
 def peak_memory_mb(device: torch.device) -> float:
     """Peak memory of this process so far: GPU memory allocated on CUDA, else peak RSS."""
     if device.type == "cuda":
@@ -184,7 +217,7 @@ def measure(checkpoint: Path, batch: int, steps: int, device: torch.device) -> d
     with torch.no_grad(), model.use_kernel_cache(spectra):
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        with parametrize.cached(), fastest_products(model, length):
+        with parametrize.cached(), fastest_pointwise_convolutions(model, length):
             sampler = probed_call_times(lambda: denoise(*inputs), device, repeats)
             products_s = seconds_in_products(model, lambda: denoise(*inputs), device)
         sampler_peak = peak_memory_mb(device)
@@ -193,16 +226,22 @@ def measure(checkpoint: Path, batch: int, steps: int, device: torch.device) -> d
         flops_per_ecg = counted_flops(model, device)
         started = time.perf_counter()
         compile_for_sampling(model)
-        with fastest_products(model, length):
+        with fastest_pointwise_convolutions(model, length):
             denoise(*inputs)  # compiles
             _sync(device)
             compile_s = time.perf_counter() - started
             compiled = probed_call_times(lambda: denoise(*inputs), device, repeats)
+            compiled_products_s = (
+                profiled_seconds_in_products(lambda: denoise(*inputs))
+                if device.type == "cpu"
+                else None
+            )
     return {
         "batch": batch,
         "micro_batch": micro_batch_size(model.config, device, batch),
         "sampler": sampler,
         "products_s": products_s,
+        "compiled_products_s": compiled_products_s,
         "baseline_s": baseline_s,
         "compiled": compiled,
         "compile_s": compile_s,
@@ -253,8 +292,8 @@ def print_table(rows: list[dict], device: str) -> None:
     header = (
         f"{'batch':>5} {'micro':>5} | {'base s/step':>11} {'s/step':>7} {'s/ECG':>6} "
         f"{'ratio':>5} {'strict':>6} {'products':>8} {'GFLOP/s':>7} {'rest':>6} | "
-        f"{'compiled s/step':>15} {'s/ECG':>6} {'ratio':>5} {'strict':>6} | "
-        f"{'GFLOP/ECG':>9} {'GEMM GFLOP/s':>12} {'bound s/ECG':>11} | "
+        f"{'compiled s/step':>15} {'s/ECG':>6} {'ratio':>5} {'strict':>6} {'products':>8} "
+        f"{'GFLOP/s':>7} | {'GFLOP/ECG':>9} {'GEMM GFLOP/s':>12} {'bound s/ECG':>11} | "
         f"{'base MB':>7} {'peak MB':>7}"
     )
     print(header)
@@ -265,15 +304,22 @@ def print_table(rows: list[dict], device: str) -> None:
         compiled = statistics.median(seconds for seconds, _ in row["compiled"]) / batch
         rate = statistics.median(rate for _, rate in row["sampler"] + row["compiled"])
         products = row["products_s"] / batch
-        products_rate = row["flops_per_ecg"] / products
+        rates = [row["flops_per_ecg"] / products]
+        compiled_products = "-"
+        if row["compiled_products_s"] is not None:
+            rates.append(row["flops_per_ecg"] * batch / row["compiled_products_s"])
+            compiled_products = f"{row['compiled_products_s'] / batch:.3f}"
+        fastest = max(rates)  # the products' own rate: the faster of eager and compiled
+        compiled_rate = f"{rates[1] / 1e9:.0f}" if len(rates) > 1 else "-"
         print(
             f"{batch:>5} {row['micro_batch']:>5} | {row['baseline_s']:>11.3f} "
             f"{eager * batch:>7.3f} {eager:>6.3f} {ratio_to_bound(row['sampler'], flops):>5.2f} "
-            f"{ratio_to_bound(row['sampler'], flops, products_rate):>6.2f} "
-            f"{products:>8.3f} {products_rate / 1e9:>7.0f} {eager - products:>6.3f} | "
+            f"{ratio_to_bound(row['sampler'], flops, fastest):>6.2f} "
+            f"{products:>8.3f} {rates[0] / 1e9:>7.0f} {eager - products:>6.3f} | "
             f"{compiled * batch:>15.3f} {compiled:>6.3f} "
             f"{ratio_to_bound(row['compiled'], flops):>5.2f} "
-            f"{ratio_to_bound(row['compiled'], flops, products_rate):>6.2f} | "
+            f"{ratio_to_bound(row['compiled'], flops, fastest):>6.2f} "
+            f"{compiled_products:>8} {compiled_rate:>7} | "
             f"{row['flops_per_ecg'] / 1e9:>9.2f} {rate / 1e9:>12.1f} "
             f"{row['flops_per_ecg'] / rate:>11.3f} | {row['baseline_peak_mb']:>7.0f} "
             f"{row['sampler_peak_mb']:>7.0f}"
@@ -281,10 +327,10 @@ def print_table(rows: list[dict], device: str) -> None:
     print(
         "ratio: median over calls of seconds per ECG-step over the bound (counted FLOPs / "
         "the 2048^3 GEMM rate probed around the call; GEMM and bound columns: medians); "
-        "strict: the same with the faster of that rate and the products' own; products: "
-        "s/ECG inside convolutions and linear layers in one more sampler call (timed per "
-        "module) and the GFLOP/s they reached, rest: FFTs, elementwise work and the rest "
-        "of s/ECG"
+        "strict: the same with the faster of that rate and the products' own (the faster of "
+        "eager and compiled); products: s/ECG inside convolutions and linear layers in one "
+        "more call (eager: timed per module; compiled, CPU only: torch's profiler) and the "
+        "GFLOP/s they reached; rest: FFTs, elementwise work and the rest of s/ECG"
     )
 
 

@@ -12,6 +12,7 @@ import torch
 
 from generator.core.checkpoint import load_checkpoint
 from generator.core.kernel_cache import KernelCacheKey, KernelSpectra, kernel_spectra
+from generator.core.pointwise import chosen_ways
 from generator.core.sampling import (
     SamplerSettings,
     compile_for_sampling,
@@ -92,7 +93,7 @@ class SssdNleBackend:
             )
 
     def provenance(self) -> dict[str, Any]:
-        """Checkpoint hash, model variant and sampler settings."""
+        """Checkpoint hash, model variant, sampler settings and how the products ran."""
         config = self.loaded.config
         return {
             "generator": self.name,
@@ -114,6 +115,7 @@ class SssdNleBackend:
             "per_sample_seed": "SeedSequence([seed, index])",
             "device": self.device.type,
             "compiled": self.compiled,
+            "pointwise": chosen_ways(self.loaded.model, config.model.signal_length),
             "torch": torch.__version__,
         }
 

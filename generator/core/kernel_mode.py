@@ -20,7 +20,7 @@ from generator.core.config import KERNEL_MODES
 from generator.core.diffusion import NoiseSchedule, noised
 from generator.core.labels import encode_label_sets
 from generator.core.leads import generated_from_twelve
-from generator.core.pointwise import fastest_products
+from generator.core.pointwise import fastest_pointwise_convolutions
 
 RESOLVED_AT = 2.0  # standard errors the paired difference must exceed to name a mode
 
@@ -56,7 +56,7 @@ def noise_prediction_errors(
     device = next(loaded.model.parameters()).device
     loaded.model.eval()
     errors = []
-    with torch.no_grad(), fastest_products(loaded.model, length):
+    with torch.no_grad(), fastest_pointwise_convolutions(loaded.model, length):
         for start in range(0, len(x0), batch_size):
             part = slice(start, start + batch_size)
             errors.append(

@@ -4,6 +4,7 @@ on the CPU at hand, as oneDNN's convolution."""
 from __future__ import annotations
 
 import functools
+import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -13,27 +14,32 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-# oneDNN's convolution replaces the product only when it is at least this much faster, so
-# that timing noise between two near-equal ways does not decide.
-CONVOLUTION_ADVANTAGE = 0.9
+# Set to "product" or "convolution" to run every kernel-size-1 convolution that way
+# instead of timing both ("auto"), e.g. to reproduce samples bit for bit in another process.
+WAY_VARIABLE = "GENERATOR_POINTWISE"
+WAYS = ("auto", "product", "convolution")
+# oneDNN's convolution replaces the product only when it takes at most this share of the
+# product's time, so that timing noise between two near-equal ways does not decide.
+MAX_CONVOLUTION_TIME_RATIO = 0.9
 TIMED_PAIRS = 7
+_UNSET = object()
 
 
 class PointwiseConv1d(nn.Conv1d):
     """``nn.Conv1d(in_channels, out_channels, 1)`` computed as a batched matrix product with
     the bias fused in (``baddbmm``), or as the convolution itself where
-    :func:`fastest_products` found that faster.
+    :func:`fastest_pointwise_convolutions` chose that.
 
     The parameters, their initialisation and state names are a Conv1d's, and results equal
     it to float rounding. Which way is faster depends on the CPU: MKL's product ran the
     network's 512-channel one at 310 GFLOP/s and oneDNN's convolution at 140 on an Intel
     Sapphire Rapids machine, while on an AMD EPYC with AVX-512 (where MKL's GEMM reached
-    190-200 GFLOP/s) oneDNN's convolution ran it at 400. Training pays for the product in
+    about 190 GFLOP/s) oneDNN's convolution ran it at about 400. Training pays for the product in
     memory: the weight's gradient is formed per sample before it is summed (batch x out x
     in floats, 32 MiB at batch 32 and 512 channels, while it lasts).
     """
 
-    use_convolution: bool = False  # set per module by fastest_products
+    use_convolution: bool = False  # set per module by fastest_pointwise_convolutions
 
     def __init__(
         self,
@@ -49,8 +55,7 @@ class PointwiseConv1d(nn.Conv1d):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        # an unbatched (channels, length) input: the convolution handles it
-        if x.dim() != 3 or self.use_convolution:
+        if x.dim() != 3 or self.use_convolution:  # unbatched (channels, length) input too
             return super().forward(x)
         return _batched_product(x, self.weight, self.bias)
 
@@ -63,28 +68,61 @@ def _batched_product(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
 
 
 @contextmanager
-def fastest_products(model: nn.Module, length: int) -> Iterator[None]:
-    """Within the block, run each CPU :class:`PointwiseConv1d` of ``model`` the faster way
-    for inputs of ``length`` samples (:func:`convolution_is_faster`); reset on exit.
+def fastest_pointwise_convolutions(model: nn.Module, length: int) -> Iterator[None]:
+    """Within the block, run each :class:`PointwiseConv1d` of ``model`` the way
+    :func:`chosen_ways` names for inputs of ``length`` samples; restored on exit.
 
-    Both ways agree to float rounding; the choice is made once per process and shape, so
-    that within a process the same seed gives the same samples bit for bit.
+    Both ways agree to float rounding. The choice is made once per process and shape, so
+    within a process a seed gives the same samples bit for bit; another process may choose
+    otherwise unless :data:`WAY_VARIABLE` fixes the way.
     """
-    modules = [m for m in model.modules() if isinstance(m, PointwiseConv1d) and m.weight.is_cpu]
+    modules = [m for m in model.modules() if isinstance(m, PointwiseConv1d)]
+    before = [m.__dict__.get("use_convolution", _UNSET) for m in modules]
     try:
         for module in modules:
-            module.use_convolution = convolution_is_faster(
-                module.in_channels,
-                module.out_channels,
-                length,
-                bias=module.bias is not None,
-                dtype=module.weight.dtype,
-                threads=torch.get_num_threads(),
-            )
+            module.use_convolution = _way(module, length) == "convolution"
         yield
     finally:
-        for module in modules:
-            module.__dict__.pop("use_convolution", None)
+        for module, value in zip(modules, before, strict=True):
+            if value is _UNSET:
+                module.__dict__.pop("use_convolution", None)
+            else:
+                module.use_convolution = value
+
+
+def chosen_ways(model: nn.Module, length: int) -> dict[str, str]:
+    """The way ("product" or "convolution") each shape of ``model``'s kernel-size-1
+    convolutions runs in :func:`fastest_pointwise_convolutions`, keyed "in->out"."""
+    return {
+        f"{m.in_channels}->{m.out_channels}": _way(m, length)
+        for m in model.modules()
+        if isinstance(m, PointwiseConv1d)
+    }
+
+
+def configured_way() -> str:
+    """The way :data:`WAY_VARIABLE` asks for ("auto" when unset); ValueError when unknown."""
+    way = os.environ.get(WAY_VARIABLE, "").strip().lower() or "auto"
+    if way not in WAYS:
+        raise ValueError(f"{WAY_VARIABLE} must be one of {', '.join(WAYS)}, got {way!r}")
+    return way
+
+
+def _way(module: PointwiseConv1d, length: int) -> str:
+    """The configured way, or under "auto" the faster on CPU (timed) and the product
+    elsewhere."""
+    way = configured_way()
+    if way != "auto":
+        return way
+    faster = module.weight.is_cpu and convolution_is_faster(
+        module.in_channels,
+        module.out_channels,
+        length,
+        bias=module.bias is not None,
+        dtype=module.weight.dtype,
+        threads=torch.get_num_threads(),
+    )
+    return "convolution" if faster else "product"
 
 
 @functools.cache
@@ -97,8 +135,9 @@ def convolution_is_faster(
     dtype: torch.dtype,
     threads: int,
 ) -> bool:
-    """Whether oneDNN's convolution beats the batched product (by :data:`CONVOLUTION_ADVANTAGE`)
-    on one CPU sample of this shape, timed in alternation; decided once per process.
+    """Whether oneDNN's convolution beats the batched product (by
+    :data:`MAX_CONVOLUTION_TIME_RATIO`) on one CPU sample of this shape (what the sampler
+    runs per call at paper size), timed in alternation; decided once per process.
 
     ``threads`` (torch's intra-op thread count) is part of the key: the answer may change
     with it.
@@ -111,7 +150,7 @@ def convolution_is_faster(
         convolution, product = _alternating_median_times(
             lambda: F.conv1d(x, weight, b), lambda: _batched_product(x, weight, b)
         )
-    return convolution < CONVOLUTION_ADVANTAGE * product
+    return convolution <= MAX_CONVOLUTION_TIME_RATIO * product
 
 
 def _alternating_median_times(

@@ -22,7 +22,7 @@ from generator.core.diffusion import (
 from generator.core.labels import encode_label_sets
 from generator.core.leads import twelve_from_generated
 from generator.core.network import SSSDECG
-from generator.core.pointwise import PointwiseConv1d, fastest_products
+from generator.core.pointwise import PointwiseConv1d, fastest_pointwise_convolutions
 
 SAMPLERS: tuple[str, ...] = ("ddpm", "ddim")
 
@@ -177,7 +177,8 @@ def generate(
     size = settings.micro_batch or micro_batch_size(config.model, device, settings.batch_size)
     denoise = micro_batched(model, size)
     # parametrize.cached: each weight-normalised weight is computed once, not every step.
-    with cache, parametrize.cached(), fastest_products(model, config.model.signal_length):
+    products = fastest_pointwise_convolutions(model, config.model.signal_length)
+    with cache, parametrize.cached(), products:
         for start in range(0, len(labels), settings.batch_size):
             chunk = torch.from_numpy(labels[start : start + settings.batch_size]).to(device)
             indices = range(start_index + start, start_index + start + len(chunk))

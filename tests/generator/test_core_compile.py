@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from django.core.management import CommandError
 
 from generator.backends.sssd_nle import SssdNleBackend
@@ -39,21 +40,26 @@ def test_sample_pool_passes_compile_to_the_checkpoint_backend(tmp_path):
         backend_choice({**flags, "checkpoint": None, "backend": "deepfake-ecg"})
 
 
-@pytest.mark.parametrize("compile", [False, True])
-def test_either_way_of_the_pointwise_products_samples_the_same_ecgs(tmp_path, monkeypatch, compile):
+@pytest.mark.parametrize("compiled", [False, True])
+def test_either_way_of_the_pointwise_products_samples_the_same_ecgs(
+    tmp_path, monkeypatch, compiled
+):
     checkpoint = tiny_checkpoint(tmp_path / "tiny.pt")
-    monkeypatch.setattr(pointwise, "convolution_is_faster", lambda *shape, **key: False)
-    expected = SssdNleBackend(checkpoint, compile=compile, **DDIM).generate(LABELS, seed=5)
-    backend = SssdNleBackend(checkpoint, compile=compile, **DDIM)
-    chosen = []
-
-    def convolution(*shape, **key):
-        chosen.append(shape)
-        return True
-
-    monkeypatch.setattr(pointwise, "convolution_is_faster", convolution)
-    convolved = backend.generate(LABELS, seed=5)
-    np.testing.assert_allclose(convolved, expected, rtol=1e-4, atol=1e-5)
+    backend = SssdNleBackend(checkpoint, compile=compiled, **DDIM)
+    samples, products = {}, {}
+    for way in ("product", "convolution"):
+        monkeypatch.setenv(pointwise.WAY_VARIABLE, way)
+        samples[way], products[way] = ops_run(lambda: backend.generate(LABELS, seed=5))
+        assert set(backend.provenance()["pointwise"].values()) == {way}
+    np.testing.assert_allclose(samples["convolution"], samples["product"], rtol=1e-4, atol=1e-5)
+    assert products["product"] > 0 and products["convolution"] == 0
     modules = [m for m in backend.loaded.model.modules() if isinstance(m, PointwiseConv1d)]
-    assert len(chosen) == len(modules) and all(shape[2] == 1000 for shape in chosen)
-    assert not any(m.use_convolution for m in modules)  # reset after sampling
+    assert not any(m.use_convolution for m in modules)  # restored after sampling
+
+
+def ops_run(action):
+    """``action()``'s result and how many batched products it ran (torch's profiler)."""
+    with torch.profiler.profile() as profile:
+        result = action()
+    names = [event.name for event in profile.events()]
+    return result, sum(name in ("aten::bmm", "aten::baddbmm") for name in names)

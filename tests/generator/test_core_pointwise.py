@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from generator.core import pointwise
-from generator.core.pointwise import PointwiseConv1d, fastest_products
+from generator.core.pointwise import PointwiseConv1d, fastest_pointwise_convolutions
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -40,16 +40,35 @@ def test_a_strided_input_gives_the_same_result():
     torch.testing.assert_close(conv(x), conv(x.contiguous()), rtol=1e-6, atol=1e-6)
 
 
+@pytest.fixture
+def fresh_choices():
+    """Forget the process's timed choices before and after the test."""
+    pointwise.convolution_is_faster.cache_clear()
+    yield
+    pointwise.convolution_is_faster.cache_clear()
+
+
+def products_and_convolutions(action) -> tuple[int, int]:
+    """How many batched products and convolutions ``action()`` ran (torch's profiler)."""
+    with torch.profiler.profile() as profile:
+        action()
+    names = [event.name for event in profile.events()]
+    products = sum(name in ("aten::bmm", "aten::baddbmm") for name in names)
+    return products, names.count("aten::convolution")
+
+
 @pytest.mark.parametrize("bias", [True, False])
 def test_the_convolution_way_gives_the_products_result(bias):
     conv = PointwiseConv1d(16, 12, bias=bias)
     x = torch.randn(3, 16, 70)
+    assert products_and_convolutions(lambda: conv(x)) == (1, 0)
     product = conv(x)
     conv.use_convolution = True
+    assert products_and_convolutions(lambda: conv(x)) == (0, 1)
     torch.testing.assert_close(conv(x), product, rtol=1e-6, atol=1e-6)
 
 
-def test_fastest_products_sets_each_module_by_its_shape_and_resets_on_exit(monkeypatch):
+def test_each_module_runs_the_way_chosen_for_its_shape_and_is_restored_on_exit(monkeypatch):
     asked = []
 
     def decide(in_channels, out_channels, length, **key):
@@ -58,24 +77,65 @@ def test_fastest_products_sets_each_module_by_its_shape_and_resets_on_exit(monke
 
     monkeypatch.setattr(pointwise, "convolution_is_faster", decide)
     model = nn.Sequential(PointwiseConv1d(8, 4), PointwiseConv1d(4, 4, bias=False))
+    model[1].use_convolution = True  # set by hand before the block
     x = torch.randn(2, 8, 30)
     expected = model(x)
-    with fastest_products(model, length=30):
+    with fastest_pointwise_convolutions(model, length=30):
+        assert [m.use_convolution for m in model] == [True, False]
+        with fastest_pointwise_convolutions(model, length=30):  # nested: the same choice
+            pass
         assert [m.use_convolution for m in model] == [True, False]
         torch.testing.assert_close(model(x), expected, rtol=1e-6, atol=1e-6)
-    assert asked == [(8, 4, 30, True), (4, 4, 30, False)]
-    assert not any(m.use_convolution for m in model)  # back to the products
+    assert asked == [(8, 4, 30, True), (4, 4, 30, False)] * 2
+    assert [m.use_convolution for m in model] == [False, True]  # as before the block
+    assert "use_convolution" not in model[0].__dict__
 
 
-def test_the_choice_is_made_once_per_process_and_shape():
-    key = {"bias": True, "dtype": torch.float32, "threads": torch.get_num_threads()}
-    pointwise.convolution_is_faster.cache_clear()
-    first = pointwise.convolution_is_faster(24, 16, 64, **key)
-    assert pointwise.convolution_is_faster(24, 16, 64, **key) is first
-    info = pointwise.convolution_is_faster.cache_info()
-    assert (info.hits, info.misses) == (1, 1)
-    pointwise.convolution_is_faster(24, 16, 65, **key)
-    assert pointwise.convolution_is_faster.cache_info().misses == 2
+@pytest.mark.parametrize(
+    ("times", "convolution"), [((0.85, 1.0), True), ((0.9, 1.0), True), ((0.95, 1.0), False)]
+)
+def test_the_convolution_is_chosen_only_when_clearly_faster(
+    monkeypatch, fresh_choices, times, convolution
+):
+    monkeypatch.setattr(pointwise, "_alternating_median_times", lambda first, second: times)
+    key = {"bias": True, "dtype": torch.float32, "threads": 1}
+    assert pointwise.convolution_is_faster(24, 16, 64, **key) is convolution
+
+
+def test_the_choice_is_timed_once_per_process_and_shape(monkeypatch, fresh_choices):
+    timings = []
+
+    def timed(first, second):
+        timings.append((first(), second()))
+        return 1.0, 2.0
+
+    monkeypatch.setattr(pointwise, "_alternating_median_times", timed)
+    conv = PointwiseConv1d(24, 16)
+    assert pointwise.chosen_ways(nn.Sequential(conv, PointwiseConv1d(24, 16)), 64) == {
+        "24->16": "convolution"
+    }
+    assert len(timings) == 1  # the second module of the same shape reused the choice
+    first, second = timings[0]
+    assert first.shape == second.shape == (1, 16, 64)  # both ways, on one sample
+    torch.testing.assert_close(first, second, rtol=1e-6, atol=1e-6)
+    pointwise.chosen_ways(conv, 65)
+    assert len(timings) == 2
+
+
+@pytest.mark.parametrize("way", ["product", "convolution"])
+def test_the_environment_fixes_the_way_without_timing(monkeypatch, fresh_choices, way):
+    monkeypatch.setenv(pointwise.WAY_VARIABLE, way.upper())
+    monkeypatch.setattr(pointwise, "_alternating_median_times", pytest.fail)
+    model = nn.Sequential(PointwiseConv1d(8, 4))
+    assert pointwise.chosen_ways(model, 30) == {"8->4": way}
+    with fastest_pointwise_convolutions(model, length=30):
+        assert model[0].use_convolution is (way == "convolution")
+
+
+def test_an_unknown_way_is_named(monkeypatch):
+    monkeypatch.setenv(pointwise.WAY_VARIABLE, "fft")
+    with pytest.raises(ValueError, match="GENERATOR_POINTWISE must be one of auto, product, "):
+        pointwise.chosen_ways(PointwiseConv1d(8, 4), 30)
 
 
 def test_alternating_timings_tell_the_slower_action():
