@@ -8,7 +8,8 @@
 # Steps (each timed): environment, tiny bf16 training on the device, sampling through the
 # SSSD backend (kernel spectra built, then read from the disk cache, against uncached
 # sampling), NCCL DistributedDataParallel training when there are two or more GPUs (skipped
-# with a message on one), the privacy screen and the realism classifier on the device,
+# with a message on one), S4 kernel-mode detection (what detect_kernel_mode computes) on the
+# device against the CPU, the privacy screen and the realism classifier on the device,
 # benchmarks/checkpoint_load.py, and last benchmarks/sampling.py. Every step runs even when one
 # fails; the script exits 1 if any failed. The log goes to $OUT/gpu_check.log when $OUT is
 # set (the device machine's result folder), else to var/gpu_check.log.
@@ -159,6 +160,56 @@ EOF
     torchrun --standalone --nproc_per_node=2 "$WORK/ddp.py"
 }
 
+kernel_mode() {
+    # What `manage.py detect_kernel_mode --device cuda` computes, without its Django wrapper:
+    # a tiny model trained briefly in each S4 kernel mode is named by its held-out error,
+    # and the errors on the device match the CPU's.
+    python3 - <<'EOF'
+import os
+from pathlib import Path
+import numpy as np
+import torch
+from generator.core.checkpoint import save_checkpoint
+from generator.core.config import GeneratorConfig
+from generator.core.diffusion import NoiseSchedule, training_loss
+from generator.core.kernel_mode import kernel_mode_errors, kernel_mode_verdict
+from generator.core.labels import encode_label_sets
+from generator.core.leads import generated_from_twelve
+from generator.core.network import SSSDECG
+
+device, work = os.environ["GPU_CHECK_DEVICE"], Path(os.environ["GPU_CHECK_WORK"])
+def sines(count, seed):
+    rng = np.random.default_rng(seed)
+    frequency, phase = rng.uniform(1, 3, (2, count, 12, 1))
+    return np.sin(2 * np.pi * frequency * np.arange(64) / 100 + 6 * phase).astype(np.float32)
+unlabelled = [[]] * 8
+for mode in ("exact", "release_fallback"):
+    torch.manual_seed(0)
+    config = GeneratorConfig.tiny(signal_length=64, kernel_mode=mode)
+    model = SSSDECG(config.model).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+    schedule = NoiseSchedule.from_config(config.diffusion)
+    x0 = torch.from_numpy(generated_from_twelve(sines(8, 0), config.model.lead_set)).to(device)
+    labels = torch.from_numpy(encode_label_sets(unlabelled, config.model.label_vocabulary))
+    draws = torch.Generator().manual_seed(1)
+    for _ in range(120):
+        optimizer.zero_grad()
+        training_loss(model, x0, labels.to(device), schedule, draws).backward()
+        optimizer.step()
+    checkpoint = work / f"kernel-mode-{mode}.pt"
+    save_checkpoint(checkpoint, model, config)
+    errors = kernel_mode_errors(checkpoint, sines(8, 1), unlabelled, device=device)
+    on_cpu = kernel_mode_errors(checkpoint, sines(8, 1), unlabelled, device="cpu")
+    verdict = kernel_mode_verdict(errors)
+    gap = max(float(np.abs(errors[m] - on_cpu[m]).max()) for m in errors)
+    print(f"trained in {mode} on {device}: means {verdict.means}, named {verdict.mode}, "
+          f"largest {device}-CPU difference per ECG {gap:.2e}")
+    assert verdict.mode == mode, f"named {verdict.mode}, trained with {mode}"
+    for m in errors:
+        np.testing.assert_allclose(errors[m], on_cpu[m], rtol=1e-3, atol=1e-6)
+EOF
+}
+
 privacy_and_realism() {
     python3 - <<'EOF'
 import os
@@ -189,6 +240,7 @@ step "environment" environment
 step "tiny bf16 training on $DEVICE" training
 step "sampling on $DEVICE (kernel cache built, read, uncached, EMA)" sampling
 step "NCCL DistributedDataParallel" distributed
+step "S4 kernel mode named on $DEVICE" kernel_mode
 step "privacy screen and realism on $DEVICE" privacy_and_realism
 step "benchmarks/checkpoint_load.py" python3 benchmarks/checkpoint_load.py --repeats 1 --no-baseline
 # Last: the longest step (a fresh process and a compile per batch size), so that a run
