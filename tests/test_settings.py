@@ -109,3 +109,19 @@ def test_behind_a_proxy_axes_reads_the_forwarded_client_address(tmp_path):
     proxied = load_settings(code, ECG_VAR_DIR=str(tmp_path), BEHIND_HTTPS_PROXY="1")
     assert plain.stdout.strip() == "None"
     assert proxied.stdout.strip() == "config.client_ip.forwarded_client_ip"
+
+
+@pytest.mark.parametrize(("way", "fails"), [("fft", True), ("Convolution", False), ("", False)])
+def test_a_misspelt_pointwise_way_stops_a_process_at_start(way, fails):
+    result = load_settings(
+        "import django; django.setup(); print('started')",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        GENERATOR_POINTWISE=way,
+    )
+    assert (result.returncode != 0) is fails, result.stderr
+    if fails:
+        assert "ImproperlyConfigured: GENERATOR_POINTWISE must be one of auto, product, " in (
+            result.stderr
+        )
+    else:
+        assert result.stdout.strip() == "started"
