@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from django.core.management import CommandError
 
 from generator.backends.sssd_nle import SssdNleBackend
@@ -12,6 +11,7 @@ from generator.core import pointwise
 from generator.core.pointwise import PointwiseConv1d
 from generator.management.commands.sample_pool import backend_choice
 from tests.generator.checkpoints import tiny_checkpoint
+from tests.generator.operators import batched_products, operators_run
 
 DDIM = {"sampler": "ddim", "steps": 3, "batch_size": 2, "device": "cpu"}
 LABELS = [["NORM"], ["IMI", "SR"], ["AFIB"]]
@@ -49,17 +49,10 @@ def test_either_way_of_the_pointwise_products_samples_the_same_ecgs(
     samples, products = {}, {}
     for way in ("product", "convolution"):
         monkeypatch.setenv(pointwise.WAY_VARIABLE, way)
-        samples[way], products[way] = ops_run(lambda: backend.generate(LABELS, seed=5))
+        samples[way], counts = operators_run(lambda: backend.generate(LABELS, seed=5))
+        products[way] = batched_products(counts)
         assert set(backend.provenance()["pointwise"].values()) == {way}
     np.testing.assert_allclose(samples["convolution"], samples["product"], rtol=1e-4, atol=1e-5)
     assert products["product"] > 0 and products["convolution"] == 0
     modules = [m for m in backend.loaded.model.modules() if isinstance(m, PointwiseConv1d)]
     assert not any(m.use_convolution for m in modules)  # restored after sampling
-
-
-def ops_run(action):
-    """``action()``'s result and how many batched products it ran (torch's profiler)."""
-    with torch.profiler.profile() as profile:
-        result = action()
-    names = [event.name for event in profile.events()]
-    return result, sum(name in ("aten::bmm", "aten::baddbmm") for name in names)

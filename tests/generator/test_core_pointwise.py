@@ -11,6 +11,7 @@ from torch import nn
 
 from generator.core import pointwise
 from generator.core.pointwise import PointwiseConv1d, fastest_pointwise_convolutions
+from tests.generator.operators import batched_products, operators_run
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -49,12 +50,9 @@ def fresh_choices():
 
 
 def products_and_convolutions(action) -> tuple[int, int]:
-    """How many batched products and convolutions ``action()`` ran (torch's profiler)."""
-    with torch.profiler.profile() as profile:
-        action()
-    names = [event.name for event in profile.events()]
-    products = sum(name in ("aten::bmm", "aten::baddbmm") for name in names)
-    return products, names.count("aten::convolution")
+    """How many batched products and convolutions ``action()`` ran."""
+    _, counts = operators_run(action)
+    return batched_products(counts), counts["aten::convolution"]
 
 
 @pytest.mark.parametrize("bias", [True, False])
