@@ -114,12 +114,14 @@ def _way(module: PointwiseConv1d, length: int) -> str:
     way = configured_way()
     if way != "auto":
         return way
-    faster = module.weight.is_cpu and convolution_is_faster(
+    # any parameter tells device and dtype; a weight-normalised .weight would be computed
+    stored = next(module.parameters())
+    faster = stored.is_cpu and convolution_is_faster(
         module.in_channels,
         module.out_channels,
         length,
         bias=module.bias is not None,
-        dtype=module.weight.dtype,
+        dtype=stored.dtype,
         threads=torch.get_num_threads(),
     )
     return "convolution" if faster else "product"
