@@ -47,8 +47,9 @@ step() {  # step NAME COMMAND...: run, time, record a failure and go on
 }
 
 environment() {
-    # The steps use the pure generator code alone (no Django, database or broker), so a GPU
-    # image holding torch, numpy, scipy and tqdm needs nothing installed.
+    # The steps use the pure generator code and tests/generator/checkpoints.py alone (no
+    # Django, database or broker), so a GPU image holding torch, numpy, scipy and tqdm
+    # needs nothing installed.
     if ! python3 -c "import numpy, scipy, torch, tqdm" 2>/dev/null; then
         echo "packages missing: running scripts/install.sh (it needs apt and PyPI;"
         echo "on a machine without network it fails here, and the steps below fail too)"
@@ -168,38 +169,17 @@ kernel_mode() {
 import os
 from pathlib import Path
 import numpy as np
-import torch
-from generator.core.checkpoint import save_checkpoint
-from generator.core.config import GeneratorConfig
-from generator.core.diffusion import NoiseSchedule, training_loss
 from generator.core.kernel_mode import kernel_mode_errors, kernel_mode_verdict
-from generator.core.labels import encode_label_sets
-from generator.core.leads import generated_from_twelve
-from generator.core.network import SSSDECG
+from tests.generator.checkpoints import synthetic_ecgs, trained_checkpoint
 
 device, work = os.environ["GPU_CHECK_DEVICE"], Path(os.environ["GPU_CHECK_WORK"])
-def sines(count, seed):
-    rng = np.random.default_rng(seed)
-    frequency, phase = rng.uniform(1, 3, (2, count, 12, 1))
-    return np.sin(2 * np.pi * frequency * np.arange(64) / 100 + 6 * phase).astype(np.float32)
-unlabelled = [[]] * 8
+unlabelled, held_out = [[]] * 8, synthetic_ecgs(8, 64, 1)
 for mode in ("exact", "release_fallback"):
-    torch.manual_seed(0)
-    config = GeneratorConfig.tiny(signal_length=64, kernel_mode=mode)
-    model = SSSDECG(config.model).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
-    schedule = NoiseSchedule.from_config(config.diffusion)
-    x0 = torch.from_numpy(generated_from_twelve(sines(8, 0), config.model.lead_set)).to(device)
-    labels = torch.from_numpy(encode_label_sets(unlabelled, config.model.label_vocabulary))
-    draws = torch.Generator().manual_seed(1)
-    for _ in range(120):
-        optimizer.zero_grad()
-        training_loss(model, x0, labels.to(device), schedule, draws).backward()
-        optimizer.step()
-    checkpoint = work / f"kernel-mode-{mode}.pt"
-    save_checkpoint(checkpoint, model, config)
-    errors = kernel_mode_errors(checkpoint, sines(8, 1), unlabelled, device=device)
-    on_cpu = kernel_mode_errors(checkpoint, sines(8, 1), unlabelled, device="cpu")
+    checkpoint = trained_checkpoint(
+        work / f"kernel-mode-{mode}.pt", mode, synthetic_ecgs(8, 64, 0), device=device
+    )
+    errors = kernel_mode_errors(checkpoint, held_out, unlabelled, device=device)
+    on_cpu = kernel_mode_errors(checkpoint, held_out, unlabelled, device="cpu")
     verdict = kernel_mode_verdict(errors)
     gap = max(float(np.abs(errors[m] - on_cpu[m]).max()) for m in errors)
     print(f"trained in {mode} on {device}: means {verdict.means}, named {verdict.mode}, "

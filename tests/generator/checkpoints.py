@@ -10,7 +10,9 @@ import torch
 
 from generator.core.checkpoint import save_checkpoint
 from generator.core.config import GeneratorConfig
+from generator.core.diffusion import NoiseSchedule, training_loss
 from generator.core.labels import encode_label_sets
+from generator.core.leads import generated_from_twelve
 from generator.core.network import SSSDECG
 from generator.core.training import EcgDataset, TrainingOptions, train
 
@@ -44,3 +46,33 @@ def trained_tiny_checkpoint(folder: Path, *, steps: int = 100) -> Path:
     )
     result = train(EcgDataset(signals.astype(np.float32), labels), config=config, options=options)
     return result.checkpoints[-1]
+
+
+def synthetic_ecgs(count: int, length: int, seed: int) -> np.ndarray:
+    """Sines of random frequency and phase per lead, (count, 12, length) mV."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(length) / 100
+    frequency, phase = rng.uniform(1, 3, (2, count, 12, 1))
+    return np.sin(2 * np.pi * frequency * t + 6 * phase).astype(np.float32)
+
+
+def trained_checkpoint(
+    path: Path, mode: str, signals: np.ndarray, steps: int = 120, device: str = "cpu"
+) -> Path:
+    """A tiny model fitted for a few Adam steps on ``device`` with the kernel in ``mode``
+    (the same draws on every device)."""
+    torch.manual_seed(0)
+    config = GeneratorConfig.tiny(signal_length=signals.shape[-1], kernel_mode=mode)
+    model = SSSDECG(config.model).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+    schedule = NoiseSchedule.from_config(config.diffusion)
+    x0 = torch.from_numpy(generated_from_twelve(signals, config.model.lead_set)).to(device)
+    vocabulary = config.model.label_vocabulary
+    labels = torch.from_numpy(encode_label_sets([[]] * len(signals), vocabulary)).to(device)
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        training_loss(model, x0, labels, schedule, generator).backward()
+        optimizer.step()
+    save_checkpoint(path, model, config)
+    return path

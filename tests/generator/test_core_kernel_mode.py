@@ -24,7 +24,7 @@ from generator.core.network import SSSDECG
 from generator.core.s4 import S4
 from generator.core.train import parse_args, training_config
 from generator.records.ptbxl import iter_ptbxl
-from tests.generator.checkpoints import tiny_checkpoint
+from tests.generator.checkpoints import synthetic_ecgs, tiny_checkpoint, trained_checkpoint
 
 LENGTH = 16
 
@@ -153,33 +153,6 @@ def test_sample_pool_records_the_kernel_mode(tmp_path):
     with pytest.raises(CommandError, match="--kernel-mode"):
         call_command("sample_pool", "--backend", "deepfake-ecg", "--n", "1",
                      "--kernel-mode", "exact")  # fmt: skip
-
-
-def synthetic_ecgs(count: int, length: int, seed: int) -> np.ndarray:
-    """Sines of random frequency and phase per lead, (count, 12, length) mV."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(length) / 100
-    frequency, phase = rng.uniform(1, 3, (2, count, 12, 1))
-    return np.sin(2 * np.pi * frequency * t + 6 * phase).astype(np.float32)
-
-
-def trained_checkpoint(path, mode: str, signals: np.ndarray, steps: int = 120):
-    """A tiny model fitted for a few Adam steps with the kernel in ``mode``."""
-    torch.manual_seed(0)
-    config = GeneratorConfig.tiny(signal_length=signals.shape[-1], kernel_mode=mode)
-    model = SSSDECG(config.model)
-    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
-    schedule = NoiseSchedule.from_config(config.diffusion)
-    x0 = torch.from_numpy(generated_from_twelve(signals, config.model.lead_set))
-    vocabulary = config.model.label_vocabulary
-    labels = torch.from_numpy(encode_label_sets([[]] * len(signals), vocabulary))
-    generator = torch.Generator().manual_seed(1)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        training_loss(model, x0, labels, schedule, generator).backward()
-        optimizer.step()
-    save_checkpoint(path, model, config)
-    return path
 
 
 @pytest.mark.parametrize("mode", ["exact", "release_fallback"])
